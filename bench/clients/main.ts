@@ -1,0 +1,52 @@
+// Child-process entry for a load-generating client:
+//   node main.js '<json ClientJob>'
+// Sends {type:'result', id, m} per scenario (or {type:'mem', ...} in memory
+// mode) over IPC, then {type:'done'}, and exits.
+import { closedLoop, measure } from '../load.js';
+import { memorySnapshot } from '../memory.js';
+import { SCENARIOS } from '../scenarios.js';
+import { makePayload } from '../echo.js';
+import { connect } from './connect.js';
+
+export interface ClientJob {
+  impl: string;
+  port: number;
+  mode: 'scenarios' | 'memory';
+  scenarios?: string[];
+  seconds?: number;
+  warmup?: number;
+  unaryCalls?: number;
+  streams?: number;
+  /** Upper bound on each memory phase, so it stops even if calls are slow. */
+  maxSeconds?: number;
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as ClientJob;
+const send = (m: object) => new Promise<void>((r) => process.send!(m, () => r()));
+/** In memory mode the parent samples the server while we pause. */
+const resume = () => new Promise<void>((r) => process.once('message', () => r()));
+const report = async (m: object) => {
+  const resumed = resume();
+  await send(m);
+  await resumed;
+};
+const client = await connect(job.impl, job.port);
+
+if (job.mode === 'scenarios') {
+  for (const s of SCENARIOS.filter((x) => job.scenarios?.includes(x.id) ?? true)) {
+    const m = await measure(client, s, job.seconds ?? 1, job.warmup ?? 0);
+    await send({ type: 'result', id: s.id, m });
+  }
+} else {
+  // Memory: retained memory after many unary calls, then after many streams.
+  const payload = makePayload(100);
+  await report({ type: 'mem', phase: 'baseline', mem: memorySnapshot() });
+  const u = await closedLoop(async () => void (await client.unary(payload)), 100, job.maxSeconds ?? 60, job.unaryCalls);
+  await report({ type: 'mem', phase: 'unary', calls: u.lat.length, errors: u.errors, mem: memorySnapshot() });
+  const oneRound = async () => void (await client.pingPong(payload, () => false));
+  const b = await closedLoop(oneRound, 100, job.maxSeconds ?? 60, job.streams);
+  await report({ type: 'mem', phase: 'streams', calls: b.lat.length, errors: b.errors, mem: memorySnapshot() });
+}
+client.close();
+await send({ type: 'done' });
+process.exit(0);

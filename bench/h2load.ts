@@ -1,0 +1,67 @@
+// Server-side isolation: every server under the same native load generator,
+// h2load (Debian's nghttp2-client), so only server cost is measured.
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { CLIENT_CPU, pinning } from './proc.js';
+import { h2loadBody, percentile, throughput, type Scenario } from './scenarios.js';
+import type { Measurement } from './load.js';
+
+const has = () => spawnSync('h2load', ['--version']).status === 0;
+
+/** True when h2load is usable; installs nghttp2-client via apt when root. */
+export function ensureH2load(): boolean {
+  if (has()) return true;
+  if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version']).status !== 0) return false;
+  console.error('[bench] installing nghttp2-client for h2load ...');
+  const opts = { stdio: 'ignore' as const, timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  spawnSync('apt-get', ['update', '-qq'], opts);
+  spawnSync('apt-get', ['install', '-y', '-qq', 'nghttp2-client'], opts);
+  return has();
+}
+
+export function h2loadVersion(): string {
+  return spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** Runs h2load for `seconds` after `warmup` against one server and scenario. */
+export async function runH2load(s: Scenario, port: number, path: string, seconds: number, warmup: number, cacheDir: string): Promise<Measurement> {
+  mkdirSync(cacheDir, { recursive: true });
+  const body = `${cacheDir}/h2load-${s.id}.bin`;
+  const log = `${cacheDir}/h2load-${s.id}.log`;
+  writeFileSync(body, h2loadBody(s));
+  rmSync(log, { force: true });
+  const args = [
+    '-c', '1', '-t', '1', '-m', String(s.concurrency),
+    '-D', `${Math.round(seconds * 1000)}ms`, `--warm-up-time=${Math.round(warmup * 1000)}ms`,
+    '-H', 'content-type: application/grpc', '-H', 'te: trailers',
+    '-d', body, `--log-file=${log}`,
+    `http://127.0.0.1:${port}${path}`,
+  ];
+  const [file, argv] = pinning() ? ['taskset', ['-c', CLIENT_CPU, 'h2load', ...args]] : ['h2load', args];
+  // h2load stops itself after -D; the timeout is a second bound.
+  const timeout = (seconds + warmup + 20) * 1000;
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(file, argv, { timeout, maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  // "finished in" includes the warm-up; req/s is over the measured part only.
+  const finished = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
+  const reqs = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
+  if (!finished || !reqs) throw new Error(`unexpected h2load output:\n${out}`);
+  const ok = Number(reqs[2]);
+  const elapsed = ok / Number(finished[1]);
+  // Log rows: start-µs, HTTP status, duration-µs.
+  const lat = readFileSync(log, 'utf8')
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter((c) => c[1] === '200')
+    .map((c) => Number(c[2]) / 1000);
+  const sorted = Float64Array.from(lat).sort();
+  return {
+    calls: ok,
+    errors: Number(reqs[3]) + Number(reqs[4]),
+    seconds: elapsed,
+    throughput: throughput(s, ok, elapsed),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+  };
+}

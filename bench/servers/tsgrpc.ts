@@ -1,0 +1,29 @@
+// bench.Echo served by tsgrpc, using its documented handler styles.
+import { Server } from '../../src/index.js';
+import { countReply, streamCount, type EchoServer } from '../echo.js';
+import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from './tsgrpc-def.js';
+
+const impl = {
+  async Unary(req: Buffer) {
+    return req;
+  },
+  async *ServerStream(req: Buffer) {
+    const n = streamCount(req);
+    for (let i = 0; i < n; i++) yield req;
+  },
+  async ClientStream(reqs: AsyncIterable<Buffer>) {
+    let n = 0;
+    for await (const _ of reqs) n++;
+    return countReply(n);
+  },
+  async *Bidi(reqs: AsyncIterable<Buffer>) {
+    for await (const r of reqs) yield r;
+  },
+};
+
+export async function startTsgrpc(): Promise<EchoServer> {
+  const server = new Server({ maxReceiveMessageSize: TSGRPC_MAX_MESSAGE, maxSendMessageSize: TSGRPC_MAX_MESSAGE });
+  server.addService(tsgrpcEcho, impl);
+  const port = await server.listen('127.0.0.1:0');
+  return { port, close: () => server.shutdown(100) };
+}

@@ -1,0 +1,28 @@
+import type { Metadata } from '../wire/metadata.js';
+
+export interface CallOptions {
+  /** Milliseconds the call may take; sent as grpc-timeout and enforced here too. */
+  timeout?: number;
+  /** Absolute deadline; the earlier of this and `timeout` wins. */
+  deadline?: Date;
+  /** Aborting cancels the call (CANCELLED) and resets its stream. */
+  signal?: AbortSignal;
+  /** Request metadata. */
+  metadata?: Metadata;
+  /** Compresses request messages with this encoding. */
+  compression?: 'gzip' | 'deflate' | 'identity';
+  /** Called with the response headers' metadata when they arrive. */
+  onHeader?(metadata: Metadata): void;
+  /** Called with the trailing metadata when the call ends (also on error). */
+  onTrailer?(metadata: Metadata): void;
+}
+
+/** Milliseconds from now until the effective deadline, or undefined for none. */
+export function remainingTime(options: CallOptions): number | undefined {
+  let remaining: number | undefined = options.timeout;
+  if (options.deadline) {
+    const untilDeadline = options.deadline.getTime() - Date.now();
+    remaining = remaining === undefined ? untilDeadline : Math.min(remaining, untilDeadline);
+  }
+  return remaining;
+}

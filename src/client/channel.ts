@@ -1,0 +1,119 @@
+import type { MethodDefinition } from '../service.js';
+import { GrpcError } from '../wire/error.js';
+import { Status } from '../wire/status.js';
+import { ClientConnection, type ClientTlsOptions } from '../transport/client-connection.js';
+import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
+import { parseTarget } from '../transport/target.js';
+import type { CallOptions } from './call-options.js';
+import { ClientCall, type CallLimits } from './client-call.js';
+import { BidiStream, ResponseStream } from './streams.js';
+
+export interface ChannelOptions {
+  tls?: ClientTlsOptions;
+  /** Largest response message accepted, in bytes (default 4 MiB). */
+  maxReceiveMessageSize?: number;
+  /** Largest request message sent, in bytes (default unlimited). */
+  maxSendMessageSize?: number;
+  /** Reconnect backoff bounds (defaults 1 s and 120 s). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * A connection to one target, shared by every stub and call made on it.
+ * HTTP/2 multiplexes the calls; streams beyond the server's
+ * MAX_CONCURRENT_STREAMS wait in the session until one finishes.
+ */
+export class Channel {
+  private readonly connection: ClientConnection;
+  private readonly limits: CallLimits;
+
+  constructor(readonly target: string, options: ChannelOptions = {}) {
+    this.connection = new ClientConnection(parseTarget(target), options);
+    this.limits = {
+      maxReceiveMessageSize: options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
+      maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
+    };
+  }
+
+  unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      const call = this.singleResponseCall(method, options, resolve, reject);
+      call.start();
+      void call.write(request).catch(() => {});
+      call.end();
+    });
+  }
+
+  serverStream<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): ResponseStream<Res> {
+    const stream = new ResponseStream<Res>();
+    const call = new ClientCall(this.connection, method, this.limits, options, stream.sink());
+    stream.attach(call);
+    call.start();
+    void call.write(request).catch(() => {});
+    call.end();
+    return stream;
+  }
+
+  /** Sends every request from `requests` (respecting backpressure) and resolves to the single response. */
+  clientStream<Req, Res>(method: MethodDefinition<Req, Res>, requests: AsyncIterable<Req> | Iterable<Req>, options: CallOptions = {}): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      const call = this.singleResponseCall(method, options, resolve, reject);
+      call.start();
+      void pump(requests, call);
+    });
+  }
+
+  bidi<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions = {}): BidiStream<Req, Res> {
+    const stream = new BidiStream<Req, Res>();
+    const call = new ClientCall(this.connection, method, this.limits, options, stream.sink());
+    stream.attach(call);
+    call.start();
+    return stream;
+  }
+
+  /** Closes the connection; calls in flight finish first. */
+  close(): void {
+    this.connection.close();
+  }
+
+  private singleResponseCall<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    options: CallOptions,
+    resolve: (r: Res) => void,
+    reject: (e: GrpcError) => void,
+  ): ClientCall<Req, Res> {
+    let response: { value: Res } | undefined;
+    const call: ClientCall<Req, Res> = new ClientCall(this.connection, method, this.limits, options, {
+      message(value) {
+        if (response) {
+          call.cancelWith(new GrpcError(Status.UNIMPLEMENTED, `${method.path}: the server sent more than one response message for a single-response method`));
+        } else {
+          response = { value };
+        }
+      },
+      end(error) {
+        if (error) reject(error);
+        else if (response) resolve(response.value);
+        else reject(new GrpcError(Status.UNIMPLEMENTED, `${method.path}: the server ended the call OK without sending a response message`));
+      },
+    });
+    return call;
+  }
+}
+
+/** Feeds a request source into a call, waiting for drain, and stops early if the call ends. */
+async function pump<Req>(requests: AsyncIterable<Req> | Iterable<Req>, call: ClientCall<Req, unknown>): Promise<void> {
+  try {
+    for await (const request of requests) {
+      if (call.isFinished) break;
+      await call.write(request);
+    }
+    call.end();
+  } catch (err) {
+    if (!call.isFinished) {
+      const reason = err instanceof Error ? err.message : String(err);
+      call.cancelWith(err instanceof GrpcError ? err : new GrpcError(Status.CANCELLED, `the request stream failed: ${reason}`));
+    }
+  }
+}

@@ -1,0 +1,241 @@
+import http2 from 'node:http2';
+import type { MethodDefinition } from '../service.js';
+import { ACCEPT_ENCODING, compressorFor, type Compressor } from '../wire/compression.js';
+import { GrpcError, toGrpcError } from '../wire/error.js';
+import { Metadata } from '../wire/metadata.js';
+import { percentDecode } from '../wire/percent.js';
+import { Status, parseStatusCode, statusFromHttp } from '../wire/status.js';
+import { encodeTimeout } from '../wire/timeout.js';
+import type { ClientConnection } from '../transport/client-connection.js';
+import { createMessageReader, drained, writeMessage } from '../transport/message-io.js';
+import { remainingTime, type CallOptions } from './call-options.js';
+import { rstStatus } from './rst-status.js';
+
+const USER_AGENT = 'tsgrpc/0.1.0';
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const { NGHTTP2_CANCEL } = http2.constants;
+
+/** Where a call delivers its responses and its end. */
+export interface ResponseSink<Res> {
+  message(response: Res, compressed: boolean): void;
+  /** Called exactly once; an error for any status but OK. */
+  end(error: GrpcError | undefined, trailers: Metadata): void;
+  headers?(metadata: Metadata): void;
+}
+
+export interface CallLimits {
+  maxReceiveMessageSize: number;
+  maxSendMessageSize: number;
+}
+
+/**
+ * One client call on one HTTP/2 stream: request headers, messages both ways,
+ * and exactly one final status, from trailers, an HTTP error, a reset, a
+ * deadline, or a cancellation — whichever comes first.
+ */
+export class ClientCall<Req, Res> {
+  private stream: http2.ClientHttp2Stream | undefined;
+  private session: http2.ClientHttp2Session | undefined;
+  private finished = false;
+  private compressor: Compressor | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private abortListener: (() => void) | undefined;
+  private httpStatus = 0;
+  private trailerHeaders: http2.IncomingHttpHeaders | undefined;
+  private halfClosed = false;
+
+  constructor(
+    private readonly connection: ClientConnection,
+    private readonly method: MethodDefinition<Req, Res>,
+    private readonly limits: CallLimits,
+    private readonly options: CallOptions,
+    private readonly sink: ResponseSink<Res>,
+  ) {}
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Opens the stream. On failure the sink has already been ended. */
+  start(): void {
+    const { options } = this;
+    if (options.signal?.aborted) return this.finish(cancelledError(options.signal));
+    const remaining = remainingTime(options);
+    if (remaining !== undefined && remaining <= 0) {
+      return this.finish(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
+    }
+    let stream: http2.ClientHttp2Stream;
+    try {
+      this.compressor = compressorFor(options.compression);
+      this.session = this.connection.acquire();
+      stream = this.session.request(this.requestHeaders(remaining));
+    } catch (err) {
+      return this.finish(toGrpcError(err, Status.UNAVAILABLE, 'could not start the call'));
+    }
+    this.stream = stream;
+    this.connection.callStarted(this.session);
+    this.listen(stream);
+    if (remaining !== undefined && remaining <= MAX_TIMER_MS) {
+      this.timer = setTimeout(() => this.cancelWith(new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms`)), remaining);
+    }
+    if (options.signal) {
+      const signal = options.signal;
+      this.abortListener = () => this.cancelWith(cancelledError(signal));
+      signal.addEventListener('abort', this.abortListener, { once: true });
+    }
+  }
+
+  /** Sends one request; resolves when the stream can take more (dropped silently once the call ended). */
+  write(request: Req, compress = true): Promise<void> {
+    const stream = this.stream;
+    if (this.finished || !stream || this.halfClosed) return Promise.resolve();
+    let accepted: boolean;
+    try {
+      const bytes = this.method.serializeRequest(request);
+      accepted = writeMessage(stream, bytes, this.limits.maxSendMessageSize, compress ? this.compressor : undefined);
+    } catch (err) {
+      const error = toGrpcError(err, Status.INTERNAL, 'could not serialize the request');
+      this.cancelWith(error);
+      return Promise.reject(error);
+    }
+    return drained(stream, accepted);
+  }
+
+  /** Half-closes: no more requests. */
+  end(): void {
+    if (this.halfClosed || !this.stream || this.finished) return;
+    this.halfClosed = true;
+    this.stream.end();
+  }
+
+  /** Cancels the call: the stream is reset with CANCEL and the sink ends with `error`. */
+  cancelWith(error: GrpcError): void {
+    if (this.finished) return;
+    this.finish(error);
+    if (this.stream && !this.stream.destroyed) this.stream.close(NGHTTP2_CANCEL);
+  }
+
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    this.stream?.resume();
+  }
+
+  private requestHeaders(remaining: number | undefined): http2.OutgoingHttpHeaders {
+    const headers: Record<string, string | string[] | number> = {
+      ':method': 'POST',
+      ':scheme': this.connection.scheme,
+      ':path': this.method.path,
+      ':authority': this.connection.authority,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'user-agent': USER_AGENT,
+      'grpc-accept-encoding': ACCEPT_ENCODING,
+    };
+    if (remaining !== undefined) headers['grpc-timeout'] = encodeTimeout(remaining);
+    if (this.compressor) headers['grpc-encoding'] = this.compressor.name;
+    this.options.metadata?.writeTo(headers);
+    return headers;
+  }
+
+  private listen(stream: http2.ClientHttp2Stream): void {
+    const reader = createMessageReader(this.limits.maxReceiveMessageSize, this.method.deserializeResponse, (message, compressed) => {
+      if (!this.finished) this.sink.message(message, compressed);
+    });
+    let streamError: Error | undefined;
+    stream.on('response', (headers) => {
+      this.httpStatus = Number(headers[':status']);
+      if (headers['grpc-status'] !== undefined) {
+        this.trailerHeaders = headers; // Trailers-Only
+        return;
+      }
+      const problem = this.checkResponseHeaders(headers);
+      if (problem) return this.cancelWith(problem);
+      try {
+        reader.setEncoding(headers['grpc-encoding'] as string | undefined);
+      } catch (err) {
+        return this.cancelWith(new GrpcError(Status.INTERNAL, `server used an unsupported grpc-encoding: ${(err as Error).message}`));
+      }
+      const metadata = Metadata.fromHeaders(headers);
+      this.options.onHeader?.(metadata);
+      this.sink.headers?.(metadata);
+    });
+    stream.on('trailers', (headers) => {
+      this.trailerHeaders = headers;
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (this.finished) return;
+      try {
+        reader.decoder.push(chunk);
+      } catch (err) {
+        this.cancelWith(toGrpcError(err, Status.INTERNAL, 'invalid response message'));
+      }
+    });
+    stream.on('end', () => {
+      if (this.finished) return;
+      try {
+        reader.decoder.finish();
+      } catch (err) {
+        return this.cancelWith(toGrpcError(err, Status.INTERNAL, 'truncated response'));
+      }
+      this.finishFromTrailers();
+    });
+    stream.on('error', (err) => {
+      streamError = err;
+    });
+    stream.on('close', () => {
+      if (this.session) this.connection.callEnded(this.session);
+      if (this.finished) return;
+      if (this.trailerHeaders) return this.finishFromTrailers();
+      this.finish(rstStatus(stream, streamError ?? this.connection.lastFailure, this.connection));
+    });
+  }
+
+  /** A response that is not a gRPC response: map its HTTP status (doc/http-grpc-status-mapping.md). */
+  private checkResponseHeaders(headers: http2.IncomingHttpHeaders): GrpcError | undefined {
+    const contentType = headers['content-type'];
+    if (this.httpStatus !== 200) {
+      return new GrpcError(statusFromHttp(this.httpStatus), `received HTTP status ${this.httpStatus} (content-type ${JSON.stringify(contentType ?? '')}) instead of a gRPC response`);
+    }
+    if (!contentType || !/^application\/grpc(?:[+;]|$)/.test(contentType)) {
+      return new GrpcError(Status.UNKNOWN, `received content-type ${JSON.stringify(contentType ?? '')} instead of application/grpc`);
+    }
+    return undefined;
+  }
+
+  private finishFromTrailers(): void {
+    const trailers = this.trailerHeaders;
+    if (!trailers) {
+      const code = this.httpStatus === 200 ? Status.INTERNAL : statusFromHttp(this.httpStatus);
+      return this.finish(new GrpcError(code, 'the server ended the stream without a grpc-status'));
+    }
+    const metadata = Metadata.fromHeaders(trailers);
+    const code = parseStatusCode(trailers['grpc-status'] as string | undefined);
+    if (code === undefined) {
+      return this.finish(new GrpcError(Status.INTERNAL, 'trailers arrived without a grpc-status', metadata), metadata);
+    }
+    if (code === Status.OK) return this.finish(undefined, metadata);
+    const message = percentDecode(String(trailers['grpc-message'] ?? ''));
+    const detailsRaw = trailers['grpc-status-details-bin'];
+    const details = typeof detailsRaw === 'string' ? Buffer.from(detailsRaw, 'base64') : undefined;
+    this.finish(new GrpcError(code, message, metadata, details), metadata);
+  }
+
+  private finish(error: GrpcError | undefined, trailers: Metadata = error?.metadata ?? new Metadata()): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    if (this.abortListener) this.options.signal!.removeEventListener('abort', this.abortListener);
+    this.options.onTrailer?.(trailers);
+    this.sink.end(error, trailers);
+  }
+}
+
+function cancelledError(signal: AbortSignal): GrpcError {
+  const reason = signal.reason;
+  if (reason instanceof GrpcError) return reason;
+  const why = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
+  return new GrpcError(Status.CANCELLED, `call cancelled by the client${why}`);
+}

@@ -1,0 +1,117 @@
+import { GrpcError } from '../wire/error.js';
+import { Metadata } from '../wire/metadata.js';
+import { Status } from '../wire/status.js';
+import { AsyncQueue } from '../util/async-queue.js';
+import type { ClientCall, ResponseSink } from './client-call.js';
+
+/** A value that may be awaited later; its rejection is never reported as unhandled. */
+class Later<T> {
+  private settled: { value?: T; error?: unknown } | undefined;
+  private promise: Promise<T> | undefined;
+  private resolveFn: ((v: T) => void) | undefined;
+  private rejectFn: ((e: unknown) => void) | undefined;
+
+  get(): Promise<T> {
+    if (!this.promise) {
+      if (this.settled) {
+        this.promise = 'error' in this.settled ? Promise.reject(this.settled.error) : Promise.resolve(this.settled.value as T);
+      } else {
+        this.promise = new Promise<T>((resolve, reject) => {
+          this.resolveFn = resolve;
+          this.rejectFn = reject;
+        });
+      }
+      this.promise.catch(() => {});
+    }
+    return this.promise;
+  }
+
+  resolve(value: T): void {
+    if (this.settled) return;
+    this.settled = { value };
+    this.resolveFn?.(value);
+  }
+
+  reject(error: unknown): void {
+    if (this.settled) return;
+    this.settled = { error };
+    this.rejectFn?.(error);
+  }
+}
+
+/**
+ * The read side of a streaming call: an async iterable of responses that
+ * throws the call's GrpcError at the end, plus headers, trailers and cancel().
+ */
+export class ResponseStream<Res> implements AsyncIterable<Res> {
+  protected call!: ClientCall<any, Res>;
+  private readonly queue = new AsyncQueue<Res>();
+  private readonly headerValue = new Later<Metadata>();
+  private readonly trailerValue = new Later<Metadata>();
+  private readonly statusValue = new Later<void>();
+  lastMessageCompressed = false;
+
+  constructor() {
+    this.queue.onDrain = () => this.call.resume();
+    this.queue.onReturn = () => this.cancel();
+  }
+
+  /** The sink handed to the ClientCall that feeds this stream. */
+  sink(): ResponseSink<Res> {
+    return {
+      message: (response, compressed) => {
+        this.lastMessageCompressed = compressed;
+        if (!this.queue.push(response)) this.call.pause();
+      },
+      headers: (md) => this.headerValue.resolve(md),
+      end: (error, trailers) => {
+        this.headerValue.resolve(new Metadata());
+        this.trailerValue.resolve(trailers);
+        if (error) this.statusValue.reject(error);
+        else this.statusValue.resolve();
+        this.queue.end(error);
+      },
+    };
+  }
+
+  attach(call: ClientCall<any, Res>): this {
+    this.call = call;
+    return this;
+  }
+
+  /** Response headers (empty for a Trailers-Only response). */
+  get headers(): Promise<Metadata> {
+    return this.headerValue.get();
+  }
+
+  /** Trailing metadata, once the call has ended, whatever its status. */
+  get trailers(): Promise<Metadata> {
+    return this.trailerValue.get();
+  }
+
+  /** Resolves when the call ends OK, rejects with its GrpcError otherwise. */
+  get status(): Promise<void> {
+    return this.statusValue.get();
+  }
+
+  cancel(reason = 'call cancelled by the client'): void {
+    this.call.cancelWith(new GrpcError(Status.CANCELLED, reason));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Res> {
+    return this.queue;
+  }
+}
+
+/** A bidirectional call: write requests, end(), and iterate responses. */
+export class BidiStream<Req, Res> extends ResponseStream<Res> {
+  /** Sends a request; resolves when the stream can take more (backpressure). */
+  write(request: Req, options?: { compress?: boolean }): Promise<void> {
+    return this.call.write(request, options?.compress ?? true);
+  }
+
+  /** No more requests. */
+  end(): void {
+    this.call.end();
+  }
+}

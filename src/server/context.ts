@@ -1,0 +1,57 @@
+import { Metadata } from '../wire/metadata.js';
+import type { ServerResponse } from './server-call.js';
+
+/** What a handler knows about its call, and the controls it has over the response. */
+export interface ServerCallContext {
+  /** Metadata the client sent, without protocol headers. */
+  readonly metadata: Metadata;
+  /** When the client's deadline passes, if it set one. */
+  readonly deadline: Date | undefined;
+  /** Fires when the client cancels, the deadline passes, or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** The client's address, "ip:port". */
+  readonly peer: string;
+  /** The method path, "/package.Service/Method". */
+  readonly method: string;
+  /** Trailing metadata, sent with the status. */
+  readonly trailers: Metadata;
+  /** Whether the last request message arrived compressed. */
+  readonly requestCompressed: boolean;
+  /** Sends response headers now, with the given metadata added. Later calls do nothing. */
+  sendHeader(metadata?: Metadata): void;
+  /** Picks the response encoding (before headers go out); identity if the client does not accept it. */
+  setResponseCompression(name: 'gzip' | 'deflate' | 'identity'): void;
+  /** Turns compression of the following response messages on or off (default on, when an encoding is set). */
+  setMessageCompression(enabled: boolean): void;
+}
+
+export class CallContext implements ServerCallContext {
+  requestCompressed = false;
+
+  constructor(
+    readonly metadata: Metadata,
+    readonly deadline: Date | undefined,
+    readonly signal: AbortSignal,
+    readonly peer: string,
+    readonly method: string,
+    private readonly response: ServerResponse,
+  ) {}
+
+  get trailers(): Metadata {
+    return this.response.trailers;
+  }
+
+  sendHeader(metadata?: Metadata): void {
+    if (this.response.headersWereSent) return;
+    if (metadata) this.response.addHeaders(metadata);
+    this.response.sendHeaders();
+  }
+
+  setResponseCompression(name: 'gzip' | 'deflate' | 'identity'): void {
+    this.response.setCompression(name);
+  }
+
+  setMessageCompression(enabled: boolean): void {
+    this.response.compressMessages = enabled;
+  }
+}

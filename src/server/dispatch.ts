@@ -1,0 +1,204 @@
+import type http2 from 'node:http2';
+import { callKind, type CallKind, type MethodDefinition } from '../service.js';
+import { ACCEPT_ENCODING, isSupportedEncoding } from '../wire/compression.js';
+import { GrpcError, toGrpcError } from '../wire/error.js';
+import { Metadata } from '../wire/metadata.js';
+import { Status } from '../wire/status.js';
+import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
+import { createMessageReader } from '../transport/message-io.js';
+import { AsyncQueue } from '../util/async-queue.js';
+import { CallContext } from './context.js';
+import type { AnyHandler } from './handlers.js';
+import { ServerResponse, rejectRequest } from './server-call.js';
+
+export interface RegisteredMethod {
+  definition: MethodDefinition;
+  handler: AnyHandler;
+}
+
+export interface DispatchOptions {
+  maxReceiveMessageSize: number;
+  maxSendMessageSize: number;
+  defaultCompression?: 'gzip' | 'deflate';
+  onHandlerError?: (error: unknown, method: string) => void;
+}
+
+/** The longest timer Node can arm; deadlines further out are left to the client. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Turns one incoming HTTP/2 stream into a gRPC call and runs its handler. */
+export function dispatchStream(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  lookup: (path: string) => RegisteredMethod | undefined,
+  options: DispatchOptions,
+): void {
+  // Errors surface through 'close'; an unhandled 'error' event would crash the process.
+  stream.on('error', () => {});
+  const contentType = headers['content-type'];
+  if (!contentType || !/^application\/grpc(?:[+;]|$)/.test(contentType)) {
+    return rejectRequest(stream, 415, Status.UNKNOWN, `unsupported content-type ${JSON.stringify(contentType ?? '')}: gRPC requires application/grpc`);
+  }
+  if (headers[':method'] !== 'POST') {
+    return rejectRequest(stream, 405, Status.INTERNAL, `gRPC requires POST, got ${headers[':method']}`);
+  }
+  const path = headers[':path'] ?? '';
+  const response = new ServerResponse(stream, options.maxSendMessageSize, headers['grpc-accept-encoding'] as string | undefined);
+  const registered = lookup(path);
+  if (!registered) {
+    return response.finish(Status.UNIMPLEMENTED, `unknown method ${path}`);
+  }
+  let timeoutMs: number | undefined;
+  try {
+    const raw = headers['grpc-timeout'];
+    if (raw !== undefined) timeoutMs = parseTimeout(String(raw));
+  } catch (err) {
+    if (err instanceof TimeoutFormatError) return response.finish(Status.INTERNAL, err.message);
+    throw err;
+  }
+  const encoding = headers['grpc-encoding'] as string | undefined;
+  if (encoding !== undefined && !isSupportedEncoding(encoding)) {
+    return response.finish(Status.UNIMPLEMENTED, `request compression "${encoding}" is not supported; supported: ${ACCEPT_ENCODING}`);
+  }
+  new ServerCallRunner(stream, headers, registered, response, timeoutMs, options).start(encoding);
+}
+
+class ServerCallRunner {
+  private readonly controller = new AbortController();
+  private readonly ctx: CallContext;
+  private timer: NodeJS.Timeout | undefined;
+  private requests: AsyncQueue<unknown> | undefined;
+  private singleRequest: { value: unknown } | undefined;
+  private readonly kind: CallKind;
+
+  constructor(
+    private readonly stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    private readonly registered: RegisteredMethod,
+    private readonly response: ServerResponse,
+    timeoutMs: number | undefined,
+    private readonly options: DispatchOptions,
+  ) {
+    this.kind = callKind(registered.definition);
+    const deadline = timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs);
+    const socket = stream.session?.socket;
+    const peer = socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
+    this.ctx = new CallContext(
+      Metadata.fromHeaders(headers),
+      deadline,
+      this.controller.signal,
+      peer,
+      registered.definition.path,
+      response,
+    );
+    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
+      this.timer = setTimeout(() => this.fail(new GrpcError(Status.DEADLINE_EXCEEDED, 'Deadline Exceeded')), timeoutMs);
+    }
+    if (options.defaultCompression) response.setCompression(options.defaultCompression);
+  }
+
+  start(requestEncoding: string | undefined): void {
+    const { stream } = this;
+    const reader = createMessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, (msg, compressed) => {
+      this.ctx.requestCompressed = compressed;
+      this.onRequest(msg);
+    });
+    reader.setEncoding(requestEncoding);
+    stream.on('close', () => this.onClose());
+    stream.on('data', (chunk: Buffer) => {
+      if (this.response.isFinished) return;
+      try {
+        reader.decoder.push(chunk);
+      } catch (err) {
+        this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
+      }
+    });
+    stream.on('end', () => {
+      if (this.response.isFinished) return;
+      try {
+        reader.decoder.finish();
+      } catch (err) {
+        return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
+      }
+      this.onRequestsEnd();
+    });
+    if (this.kind === 'clientStream' || this.kind === 'bidi') {
+      const queue = new AsyncQueue<unknown>();
+      queue.onDrain = () => stream.resume();
+      this.requests = queue;
+      void this.run(this.kind);
+    }
+  }
+
+  private onRequest(message: unknown): void {
+    if (this.requests) {
+      if (!this.requests.push(message)) this.stream.pause();
+      return;
+    }
+    if (this.singleRequest) {
+      return this.fail(new GrpcError(Status.INTERNAL, `received a second request message for ${this.kind} method ${this.ctx.method}`));
+    }
+    this.singleRequest = { value: message };
+    void this.run(this.kind);
+  }
+
+  private onRequestsEnd(): void {
+    if (this.requests) return this.requests.end();
+    if (!this.singleRequest) {
+      this.fail(new GrpcError(Status.INTERNAL, `client half-closed without sending a request message for ${this.ctx.method}`));
+    }
+  }
+
+  private async run(kind: string): Promise<void> {
+    const { handler, definition } = this.registered;
+    const h = handler as (...args: unknown[]) => unknown;
+    try {
+      const input = this.requests ?? this.singleRequest!.value;
+      if (kind === 'unary' || kind === 'clientStream') {
+        const result = await h(input, this.ctx);
+        await this.response.send(serialize(definition, result));
+      } else {
+        for await (const result of h(input, this.ctx) as AsyncIterable<unknown>) {
+          if (this.response.isFinished) break;
+          await this.response.send(serialize(definition, result));
+        }
+      }
+      this.complete();
+    } catch (err) {
+      if (this.response.isFinished) return;
+      if (err instanceof GrpcError) return this.fail(err);
+      this.options.onHandlerError?.(err, definition.path);
+      this.fail(new GrpcError(Status.UNKNOWN, `${definition.path} failed with an unexpected error`));
+    }
+  }
+
+  private complete(): void {
+    clearTimeout(this.timer);
+    this.response.finish(Status.OK, '');
+  }
+
+  private fail(err: GrpcError): void {
+    clearTimeout(this.timer);
+    if (!this.response.isFinished) this.response.finishWithError(err);
+    this.requests?.end(err);
+    if (!this.controller.signal.aborted) this.controller.abort(err);
+  }
+
+  /** A stream that closes before we sent a status was cancelled by the client or lost with its connection. */
+  private onClose(): void {
+    clearTimeout(this.timer);
+    if (this.response.statusSent) return;
+    this.response.markAbandoned();
+    const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
+    this.requests?.end(err);
+    if (!this.controller.signal.aborted) this.controller.abort(err);
+  }
+}
+
+function serialize(definition: MethodDefinition, value: unknown): Uint8Array {
+  try {
+    return definition.serializeResponse(value);
+  } catch (err) {
+    throw new GrpcError(Status.INTERNAL, `could not serialize the response of ${definition.path}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,115 @@
+import type http2 from 'node:http2';
+import { ACCEPT_ENCODING, compressorFor, peerAccepts, type Compressor } from '../wire/compression.js';
+import { GrpcError } from '../wire/error.js';
+import { Metadata } from '../wire/metadata.js';
+import { percentEncode } from '../wire/percent.js';
+import { Status } from '../wire/status.js';
+import { drained, writeMessage } from '../transport/message-io.js';
+
+type Headers = Record<string, string | string[] | number>;
+
+/**
+ * The response side of one server stream: headers, messages and the final
+ * status, in that order and at most once each. Knows nothing of handlers.
+ */
+export class ServerResponse {
+  private headersSent = false;
+  private finished = false;
+  private pendingHeaders = new Metadata();
+  private compressor: Compressor | undefined;
+  /** Per-message switch: false sends the next messages uncompressed even with an encoding set. */
+  compressMessages = true;
+  readonly trailers = new Metadata();
+
+  constructor(
+    private readonly stream: http2.ServerHttp2Stream,
+    private readonly maxSendSize: number,
+    private readonly peerAcceptEncoding: string | undefined,
+  ) {}
+
+  /** True once a status went out or the stream is gone: nothing more may be written. */
+  get isFinished(): boolean {
+    return this.finished || this.stream.destroyed;
+  }
+
+  /** True once we ended the call with a status (as opposed to the stream vanishing). */
+  get statusSent(): boolean {
+    return this.finished && !this.abandoned;
+  }
+
+  private abandoned = false;
+
+  /** The stream closed under us: no status will ever be sent. */
+  markAbandoned(): void {
+    this.abandoned = true;
+    this.finished = true;
+  }
+
+  get headersWereSent(): boolean {
+    return this.headersSent;
+  }
+
+  /** Chooses the response encoding; ignored (identity) when the client does not accept it. */
+  setCompression(name: string): void {
+    if (this.headersSent) throw new Error('setResponseCompression must be called before headers are sent');
+    const codec = compressorFor(name);
+    this.compressor = codec && peerAccepts(this.peerAcceptEncoding, name) ? codec : undefined;
+  }
+
+  addHeaders(md: Metadata): void {
+    if (this.headersSent) throw new Error('response headers were already sent');
+    this.pendingHeaders.merge(md);
+  }
+
+  sendHeaders(): void {
+    if (this.headersSent || this.isFinished) return;
+    this.headersSent = true;
+    const headers: Headers = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
+    if (this.compressor) headers['grpc-encoding'] = this.compressor.name;
+    this.pendingHeaders.writeTo(headers);
+    this.stream.respond(headers, { waitForTrailers: true });
+  }
+
+  /** Writes one serialized message; resolves when the stream can take more. */
+  send(bytes: Uint8Array): Promise<void> {
+    if (this.isFinished) return Promise.resolve();
+    this.sendHeaders();
+    const compressor = this.compressMessages ? this.compressor : undefined;
+    return drained(this.stream, writeMessage(this.stream, bytes, this.maxSendSize, compressor));
+  }
+
+  /** Ends the call with a status. Before any headers, this is a Trailers-Only response. */
+  finish(code: Status, message: string, statusDetails?: Buffer): void {
+    if (this.isFinished) return;
+    this.finished = true;
+    const trailers: Headers = { 'grpc-status': String(code) };
+    if (message) trailers['grpc-message'] = percentEncode(message);
+    if (statusDetails) trailers['grpc-status-details-bin'] = statusDetails.toString('base64');
+    this.trailers.writeTo(trailers);
+    if (!this.headersSent) {
+      this.headersSent = true;
+      const head = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
+      this.stream.respond({ ...head, ...trailers }, { endStream: true });
+      return;
+    }
+    this.stream.once('wantTrailers', () => {
+      if (!this.stream.destroyed) this.stream.sendTrailers(trailers);
+    });
+    this.stream.end();
+  }
+
+  finishWithError(err: GrpcError): void {
+    this.trailers.merge(err.metadata);
+    this.finish(err.code, err.details, err.statusDetails);
+  }
+
+}
+
+/** Replies to a request that is not gRPC at all, with an HTTP status and a gRPC status for gRPC-aware peers. */
+export function rejectRequest(stream: http2.ServerHttp2Stream, httpStatus: number, code: Status, message: string): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond(
+    { ':status': httpStatus, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': percentEncode(message) },
+    { endStream: true },
+  );
+}

@@ -1,0 +1,134 @@
+import http2 from 'node:http2';
+import { lowerCamel, type ServiceDefinition } from '../service.js';
+import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
+import { dispatchStream, type RegisteredMethod } from './dispatch.js';
+import type { ServiceImplementation } from './handlers.js';
+import { parseListenAddress } from './listen-address.js';
+
+export type { ServerCallContext } from './context.js';
+
+export interface ServerTlsOptions {
+  key: string | Buffer;
+  cert: string | Buffer;
+  /** CA used to verify client certificates (mTLS). */
+  ca?: string | Buffer;
+  /** Ask clients for a certificate; with `ca`, reject those that fail verification. */
+  requestClientCert?: boolean;
+}
+
+export interface ServerOptions {
+  /** Largest request message accepted, in bytes (default 4 MiB). */
+  maxReceiveMessageSize?: number;
+  /** Largest response message sent, in bytes (default unlimited). */
+  maxSendMessageSize?: number;
+  /** Serve TLS; plaintext (h2c) without it. */
+  tls?: ServerTlsOptions;
+  /** Compress responses with this encoding whenever the client accepts it. */
+  compression?: 'gzip' | 'deflate';
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection. */
+  maxConcurrentStreams?: number;
+  /** Sees errors that handlers threw which were not GrpcError (the client only gets UNKNOWN). */
+  onHandlerError?: (error: unknown, method: string) => void;
+}
+
+/** Per-stream and per-connection flow-control windows: larger than HTTP/2's 64 KiB default so big messages are not throttled. */
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
+
+export class Server {
+  private readonly methods = new Map<string, RegisteredMethod>();
+  private readonly services = new Set<string>();
+  private readonly listeners: http2.Http2Server[] = [];
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly options: ServerOptions;
+
+  constructor(options: ServerOptions = {}) {
+    this.options = options;
+  }
+
+  /** Registers a service. Methods without a handler answer UNIMPLEMENTED. */
+  addService(service: ServiceDefinition, implementation: ServiceImplementation): this {
+    if (this.services.has(service.name)) throw new Error(`service ${service.name} is already registered`);
+    this.services.add(service.name);
+    for (const method of Object.values(service.methods)) {
+      const handler = implementation[method.name] ?? implementation[lowerCamel(method.name)];
+      if (typeof handler === 'function') {
+        this.methods.set(method.path, { definition: method, handler: handler.bind(implementation) });
+      }
+    }
+    return this;
+  }
+
+  /** Starts listening on "host:port" (port 0 picks one) or "unix:/path"; resolves to the bound port (0 for unix sockets). */
+  listen(address: string): Promise<number> {
+    const target = parseListenAddress(address);
+    const server = this.createHttp2Server();
+    this.listeners.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      const onListening = () => {
+        server.off('error', reject);
+        const bound = server.address();
+        resolve(typeof bound === 'object' && bound ? bound.port : 0);
+      };
+      if (target.kind === 'unix') server.listen(target.path, onListening);
+      else server.listen(target.port, target.host, onListening);
+    });
+  }
+
+  /**
+   * Graceful shutdown: stop accepting connections, send GOAWAY, and let
+   * in-flight calls finish; after graceMs, cancel whatever is left.
+   */
+  async shutdown(graceMs = 10_000): Promise<void> {
+    const closed = Promise.all([
+      ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
+      ...[...this.sessions].map((s) => closeSession(s)),
+    ]);
+    const timer = setTimeout(() => this.forceShutdown(), graceMs);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Cancels every call and closes every connection now. */
+  forceShutdown(): void {
+    for (const session of this.sessions) session.destroy();
+    for (const listener of this.listeners) listener.close();
+  }
+
+  private createHttp2Server(): http2.Http2Server {
+    const dispatchOptions = {
+      maxReceiveMessageSize: this.options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
+      maxSendMessageSize: this.options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
+      defaultCompression: this.options.compression,
+      onHandlerError: this.options.onHandlerError,
+    };
+    const settings: http2.Settings = { initialWindowSize: STREAM_WINDOW };
+    if (this.options.maxConcurrentStreams !== undefined) settings.maxConcurrentStreams = this.options.maxConcurrentStreams;
+    const tls = this.options.tls;
+    const server: http2.Http2Server = tls
+      ? (http2.createSecureServer({
+          key: tls.key, cert: tls.cert, ca: tls.ca, settings,
+          requestCert: tls.requestClientCert ?? false,
+          rejectUnauthorized: Boolean(tls.requestClientCert && tls.ca),
+        }) as unknown as http2.Http2Server)
+      : http2.createServer({ settings });
+    server.on('session', (session) => {
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+      session.on('error', () => {}); // reported per stream; a session error must not crash the process
+      session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW));
+      if (!session.connecting) session.setLocalWindowSize(CONNECTION_WINDOW);
+    });
+    server.on('stream', (stream, headers) => dispatchStream(stream, headers, (p) => this.methods.get(p), dispatchOptions));
+    return server;
+  }
+}
+
+function closeSession(session: http2.ServerHttp2Session): Promise<void> {
+  if (session.closed || session.destroyed) return Promise.resolve();
+  return new Promise((resolve) => session.close(() => resolve()));
+}

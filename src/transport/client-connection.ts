@@ -1,0 +1,123 @@
+import http2 from 'node:http2';
+import net from 'node:net';
+import { GrpcError } from '../wire/error.js';
+import { Status } from '../wire/status.js';
+import { Backoff } from './backoff.js';
+import type { Target } from './target.js';
+
+export interface ClientTlsOptions {
+  /** Root certificates to trust; the system's when omitted. */
+  ca?: string | Buffer;
+  /** Client certificate and key, for mTLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Name checked against the server certificate and sent as :authority (for tests with fixed certificates). */
+  serverNameOverride?: string;
+}
+
+export interface ConnectionOptions {
+  tls?: ClientTlsOptions;
+  /** Reconnect backoff bounds, mainly for tests. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
+
+/**
+ * One HTTP/2 session to a target, made on first use and remade after it
+ * drops. After a failed connect, calls fail fast with UNAVAILABLE until the
+ * backoff delay has passed; the next call then tries again.
+ */
+export class ClientConnection {
+  private session: http2.ClientHttp2Session | undefined;
+  private readonly backoff: Backoff;
+  private retryAt = 0;
+  private lastError: Error | undefined;
+  private activeCalls = 0;
+  private closed = false;
+  readonly authority: string;
+  readonly scheme: 'http' | 'https';
+
+  constructor(private readonly target: Target, private readonly options: ConnectionOptions = {}) {
+    this.backoff = new Backoff(options.initialBackoffMs, options.maxBackoffMs);
+    this.scheme = options.tls ? 'https' : 'http';
+    this.authority = options.tls?.serverNameOverride ?? target.authority;
+  }
+
+  /** The session for a new call. Throws UNAVAILABLE while backing off, or once closed. */
+  acquire(): http2.ClientHttp2Session {
+    if (this.closed) throw new GrpcError(Status.UNAVAILABLE, 'channel is closed');
+    const current = this.session;
+    if (current && !current.closed && !current.destroyed) return current;
+    const wait = this.retryAt - Date.now();
+    if (wait > 0) {
+      throw new GrpcError(
+        Status.UNAVAILABLE,
+        `cannot connect to ${this.target.authority}: ${this.lastError?.message ?? 'connection failed'} (next attempt in ${Math.ceil(wait)} ms)`,
+      );
+    }
+    return this.connect();
+  }
+
+  /** Keeps the process alive only while calls are in flight. */
+  callStarted(session: http2.ClientHttp2Session): void {
+    if (this.activeCalls++ === 0) session.ref();
+  }
+
+  callEnded(session: http2.ClientHttp2Session): void {
+    if (--this.activeCalls === 0 && !session.destroyed) session.unref();
+  }
+
+  /** Why the last connection attempt or session failed, for call error messages. */
+  get lastFailure(): Error | undefined {
+    return this.lastError;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  private connect(): http2.ClientHttp2Session {
+    const session = http2.connect(`${this.scheme}://${this.target.authority}`, this.connectOptions());
+    let connected = false;
+    session.once('connect', () => {
+      connected = true;
+      this.backoff.reset();
+      this.lastError = undefined;
+      session.setLocalWindowSize(CONNECTION_WINDOW);
+    });
+    session.on('error', (err) => {
+      this.lastError = err;
+      if (!connected) this.retryAt = Date.now() + this.backoff.nextDelay();
+    });
+    const forget = () => {
+      if (this.session === session) this.session = undefined;
+    };
+    session.on('goaway', forget);
+    session.on('close', forget);
+    if (this.activeCalls === 0) session.unref();
+    this.session = session;
+    return session;
+  }
+
+  private connectOptions(): http2.SecureClientSessionOptions {
+    const settings = { initialWindowSize: STREAM_WINDOW, enablePush: false };
+    const target = this.target;
+    const tls = this.options.tls;
+    const options: http2.SecureClientSessionOptions = { settings };
+    if (tls) {
+      Object.assign(options, { ca: tls.ca, cert: tls.cert, key: tls.key, ALPNProtocols: ['h2'] });
+      if (tls.serverNameOverride) options.servername = tls.serverNameOverride;
+    }
+    if (target.kind === 'unix') {
+      options.createConnection = () => net.connect(target.path);
+    } else if (target.kind === 'tcp' && target.host.includes(':') === false && !tls) {
+      options.createConnection = () => net.connect({ host: target.host, port: target.port, noDelay: true });
+    }
+    return options;
+  }
+}

@@ -1,0 +1,85 @@
+import type http2 from 'node:http2';
+import { compressorFor, type Compressor } from '../wire/compression.js';
+import { GrpcError } from '../wire/error.js';
+import { FrameDecoder, encodeFrame } from '../wire/frame.js';
+import { Status } from '../wire/status.js';
+
+/** Default receive limit, as in other gRPC implementations: 4 MiB. */
+export const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
+/** Default send limit: unbounded, as in other gRPC implementations. */
+export const DEFAULT_MAX_SEND = Number.MAX_SAFE_INTEGER;
+
+export interface IncomingMessageInfo {
+  compressed: boolean;
+}
+
+/**
+ * Turns DATA chunks into deserialized messages: frame decoding, the size
+ * limit, and decompression with the stream's grpc-encoding.
+ */
+export function createMessageReader<T>(
+  maxMessageSize: number,
+  deserialize: (bytes: Uint8Array) => T,
+  onMessage: (message: T, compressed: boolean) => void,
+): { decoder: FrameDecoder; setEncoding(name: string | undefined): void } {
+  let decompressor: Compressor | undefined;
+  const decoder = new FrameDecoder({
+    maxMessageSize,
+    onMessage(payload, compressed) {
+      const bytes = compressed ? decompressor!.decompress(payload, maxMessageSize) : payload;
+      let message: T;
+      try {
+        message = deserialize(bytes);
+      } catch (err) {
+        throw new GrpcError(Status.INTERNAL, `could not parse message: ${(err as Error).message}`);
+      }
+      onMessage(message, compressed);
+    },
+  });
+  return {
+    decoder,
+    setEncoding(name) {
+      decompressor = compressorFor(name);
+      decoder.compressionAllowed = decompressor !== undefined;
+    },
+  };
+}
+
+/**
+ * Serializes, checks the send limit, optionally compresses and frames one
+ * message, and writes it. Returns false when the stream asks us to wait for 'drain'.
+ */
+export function writeMessage(
+  stream: http2.Http2Stream,
+  bytes: Uint8Array,
+  maxSendSize: number,
+  compressor: Compressor | undefined,
+): boolean {
+  if (bytes.length > maxSendSize) {
+    throw new GrpcError(Status.RESOURCE_EXHAUSTED, `sent message larger than max (${bytes.length} vs. ${maxSendSize})`);
+  }
+  const payload = compressor ? compressor.compress(bytes) : bytes;
+  const frames = encodeFrame(payload, compressor !== undefined);
+  if (frames.length === 1) return stream.write(frames[0]);
+  stream.cork();
+  stream.write(frames[0]);
+  const ok = stream.write(frames[1]);
+  stream.uncork();
+  return ok;
+}
+
+const RESOLVED = Promise.resolve();
+
+/** Resolves when the stream can take more data, or has closed. */
+export function drained(stream: http2.Http2Stream, writeAccepted: boolean): Promise<void> {
+  if (writeAccepted || stream.destroyed) return RESOLVED;
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}

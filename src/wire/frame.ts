@@ -1,0 +1,142 @@
+import { GrpcError } from './error.js';
+import { Status } from './status.js';
+
+/** Length-prefixed message framing: 1 flag byte, 4-byte big-endian length, payload. */
+export const FRAME_HEADER_SIZE = 5;
+
+/** Payloads up to this size are copied behind their prefix so a message goes out as one write. */
+const COALESCE_LIMIT = 16 * 1024;
+
+export function framePrefix(length: number, compressed = false): Buffer {
+  const prefix = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+  prefix[0] = compressed ? 1 : 0;
+  prefix.writeUInt32BE(length, 1);
+  return prefix;
+}
+
+/**
+ * Frames one message. Small payloads are copied into a single buffer; large
+ * ones are returned as [prefix, payload] so they are never copied.
+ */
+export function encodeFrame(payload: Uint8Array, compressed = false): Buffer[] {
+  const length = payload.length;
+  if (length > COALESCE_LIMIT) {
+    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, length);
+    return [framePrefix(length, compressed), body];
+  }
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
+  frame[0] = compressed ? 1 : 0;
+  frame.writeUInt32BE(length, 1);
+  frame.set(payload, FRAME_HEADER_SIZE);
+  return [frame];
+}
+
+export interface FrameDecoderOptions {
+  /** Largest payload accepted; a longer frame is refused before any of it is buffered. */
+  maxMessageSize: number;
+  /** Whether a compressed flag is legal, i.e. a grpc-encoding other than identity was negotiated. */
+  compressionAllowed?: boolean;
+  /**
+   * Called synchronously for each complete message. The payload may be a view
+   * into the pushed chunk: copy it if you keep it beyond the chunk's life.
+   */
+  onMessage(payload: Buffer, compressed: boolean): void;
+}
+
+/**
+ * Streaming decoder. A message that lies inside one chunk is handed out as a
+ * subarray of that chunk; one split across chunks is gathered into a single
+ * buffer allocated once at its final size.
+ */
+export class FrameDecoder {
+  private readonly header = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+  private headerFilled = 0;
+  private body: Buffer | null = null;
+  private bodyFilled = 0;
+  private bodyCompressed = false;
+  maxMessageSize: number;
+  compressionAllowed: boolean;
+  private readonly onMessage: (payload: Buffer, compressed: boolean) => void;
+
+  constructor(options: FrameDecoderOptions) {
+    this.maxMessageSize = options.maxMessageSize;
+    this.compressionAllowed = options.compressionAllowed ?? false;
+    this.onMessage = options.onMessage;
+  }
+
+  /** True while part of a frame is buffered: ending the stream now would truncate a message. */
+  get hasPartialFrame(): boolean {
+    return this.headerFilled > 0 || this.body !== null;
+  }
+
+  /** Feeds one chunk. Throws GrpcError on a frame that breaks the limits or the format. */
+  push(chunk: Buffer): void {
+    const end = chunk.length;
+    let offset = 0;
+    while (offset < end) {
+      if (this.body !== null) {
+        offset = this.fillBody(chunk, offset);
+        continue;
+      }
+      let flag: number;
+      let length: number;
+      if (this.headerFilled === 0 && end - offset >= FRAME_HEADER_SIZE) {
+        flag = chunk[offset];
+        length = chunk.readUInt32BE(offset + 1);
+        offset += FRAME_HEADER_SIZE;
+      } else {
+        const take = Math.min(FRAME_HEADER_SIZE - this.headerFilled, end - offset);
+        chunk.copy(this.header, this.headerFilled, offset, offset + take);
+        this.headerFilled += take;
+        offset += take;
+        if (this.headerFilled < FRAME_HEADER_SIZE) return;
+        this.headerFilled = 0;
+        flag = this.header[0];
+        length = this.header.readUInt32BE(1);
+      }
+      const compressed = this.checkHeader(flag, length);
+      if (end - offset >= length) {
+        this.onMessage(chunk.subarray(offset, offset + length), compressed);
+        offset += length;
+      } else {
+        this.body = Buffer.allocUnsafe(length);
+        this.bodyFilled = 0;
+        this.bodyCompressed = compressed;
+      }
+    }
+  }
+
+  /** Call at end of stream: a partially received message is an error. */
+  finish(): void {
+    if (this.hasPartialFrame) {
+      const got = this.body ? this.bodyFilled : this.headerFilled;
+      const want = this.body ? this.body.length : FRAME_HEADER_SIZE;
+      throw new GrpcError(Status.INTERNAL, `stream ended inside a message: received ${got} of ${want} ${this.body ? 'payload' : 'header'} bytes`);
+    }
+  }
+
+  private fillBody(chunk: Buffer, offset: number): number {
+    const body = this.body!;
+    const take = Math.min(body.length - this.bodyFilled, chunk.length - offset);
+    chunk.copy(body, this.bodyFilled, offset, offset + take);
+    this.bodyFilled += take;
+    if (this.bodyFilled === body.length) {
+      this.body = null;
+      this.onMessage(body, this.bodyCompressed);
+    }
+    return offset + take;
+  }
+
+  private checkHeader(flag: number, length: number): boolean {
+    if (flag > 1) {
+      throw new GrpcError(Status.INTERNAL, `invalid message frame: compressed flag is ${flag}, expected 0 or 1`);
+    }
+    if (flag === 1 && !this.compressionAllowed) {
+      throw new GrpcError(Status.INTERNAL, 'received a compressed message, but no grpc-encoding was negotiated for this stream');
+    }
+    if (length > this.maxMessageSize) {
+      throw new GrpcError(Status.RESOURCE_EXHAUSTED, `received message larger than max (${length} vs. ${this.maxMessageSize})`);
+    }
+    return flag === 1;
+  }
+}

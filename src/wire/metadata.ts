@@ -1,0 +1,139 @@
+/**
+ * Custom metadata: case-insensitive keys, several values per key, and keys
+ * ending in "-bin" carrying binary values (base64 on the wire).
+ */
+export type MetadataValue = string | Buffer;
+
+const KEY_PATTERN = /^[0-9a-z_.-]+$/;
+const ASCII_VALUE_PATTERN = /^[\x20-\x7e]*$/;
+
+export function isBinaryKey(key: string): boolean {
+  return key.endsWith('-bin');
+}
+
+/** Headers that belong to the protocol, never to user metadata. */
+export function isReservedHeader(key: string): boolean {
+  return key.startsWith(':') || key.startsWith('grpc-') || RESERVED.has(key);
+}
+const RESERVED = new Set(['content-type', 'te', 'content-length', 'connection', 'host', 'transfer-encoding', 'keep-alive', 'upgrade']);
+
+export class Metadata implements Iterable<[string, MetadataValue]> {
+  private readonly entries = new Map<string, MetadataValue[]>();
+
+  constructor(init?: Record<string, MetadataValue | MetadataValue[]>) {
+    if (init) for (const [k, v] of Object.entries(init)) {
+      for (const value of Array.isArray(v) ? v : [v]) this.add(k, value);
+    }
+  }
+
+  /** Replaces all values of the key. */
+  set(key: string, value: MetadataValue): this {
+    const k = checkEntry(key, value);
+    this.entries.set(k, [value]);
+    return this;
+  }
+
+  add(key: string, value: MetadataValue): this {
+    const k = checkEntry(key, value);
+    const list = this.entries.get(k);
+    if (list) list.push(value);
+    else this.entries.set(k, [value]);
+    return this;
+  }
+
+  get(key: string): MetadataValue | undefined {
+    return this.entries.get(key.toLowerCase())?.[0];
+  }
+
+  getAll(key: string): MetadataValue[] {
+    return [...(this.entries.get(key.toLowerCase()) ?? [])];
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key.toLowerCase());
+  }
+
+  delete(key: string): boolean {
+    return this.entries.delete(key.toLowerCase());
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  *[Symbol.iterator](): Iterator<[string, MetadataValue]> {
+    for (const [key, values] of this.entries) for (const v of values) yield [key, v];
+  }
+
+  clone(): Metadata {
+    const copy = new Metadata();
+    for (const [k, v] of this.entries) copy.entries.set(k, [...v]);
+    return copy;
+  }
+
+  /** Copies every entry of `other` into this one, after the existing values. */
+  merge(other: Metadata): this {
+    for (const [k, v] of other) this.add(k, v);
+    return this;
+  }
+
+  toJSON(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [k, values] of this.entries) {
+      out[k] = values.map((v) => (typeof v === 'string' ? v : v.toString('base64')));
+    }
+    return out;
+  }
+
+  /** Writes the entries into an HTTP/2 header object, skipping reserved keys. */
+  writeTo(headers: Record<string, string | string[] | number>): void {
+    for (const [k, values] of this.entries) {
+      if (isReservedHeader(k)) continue;
+      const wire = values.map((v) => (typeof v === 'string' ? v : v.toString('base64')));
+      headers[k] = wire.length === 1 ? wire[0] : wire;
+    }
+  }
+
+  /** Reads user metadata out of received HTTP/2 headers, leaving protocol headers out. */
+  static fromHeaders(headers: Record<string, string | string[] | undefined | number>): Metadata {
+    const md = new Metadata();
+    for (const key in headers) {
+      if (isReservedHeader(key)) continue;
+      const raw = headers[key];
+      if (raw === undefined) continue;
+      const values = Array.isArray(raw) ? raw : [String(raw)];
+      if (isBinaryKey(key)) {
+        // Binary values may also arrive comma-joined; base64 never contains ','.
+        for (const v of values) for (const part of v.split(',')) md.addEntry(key, Buffer.from(part.trim(), 'base64'));
+      } else {
+        for (const v of values) md.addEntry(key, v);
+      }
+    }
+    return md;
+  }
+
+  private addEntry(key: string, value: MetadataValue): void {
+    const list = this.entries.get(key);
+    if (list) list.push(value);
+    else this.entries.set(key, [value]);
+  }
+}
+
+function checkEntry(key: string, value: MetadataValue): string {
+  const k = key.toLowerCase();
+  if (!KEY_PATTERN.test(k)) {
+    throw new TypeError(`invalid metadata key ${JSON.stringify(key)}: only 0-9 a-z _ . - are allowed`);
+  }
+  if (isBinaryKey(k)) {
+    if (!Buffer.isBuffer(value)) throw new TypeError(`metadata key ${JSON.stringify(k)} ends in -bin, so its value must be a Buffer`);
+  } else if (typeof value !== 'string') {
+    throw new TypeError(`metadata key ${JSON.stringify(k)} needs a string value (only -bin keys take Buffers)`);
+  } else if (!ASCII_VALUE_PATTERN.test(value)) {
+    throw new TypeError(`metadata value for ${JSON.stringify(k)} must be printable ASCII; use a -bin key for other bytes`);
+  }
+  return k;
+}
