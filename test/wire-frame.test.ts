@@ -81,7 +81,7 @@ describe('frame codec', () => {
     decoder.push(wire.subarray(700));
     expect(views).toHaveLength(1);
     expect(views[0].length).toBe(1000);
-    expect(views[0].buffer).not.toBe(wire.buffer);
+    wire.fill(9); // the gathered message owns its bytes: changing the chunks leaves it intact
     expect(views[0].equals(Buffer.alloc(1000, 1))).toBe(true);
   });
 
