@@ -24,7 +24,7 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
     respond(stream);
     const split = new Splitter((m) => writeAll(stream, m));
     stream.on('data', (c: Buffer) => split.push(c));
-    stream.on('end', () => stream.end());
+    stream.on('end', () => stream.destroyed || stream.end());
     return;
   }
   // Unary-request methods: collect the messages, answer at end of request.
@@ -32,6 +32,8 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
   const split = new Splitter((m) => msgs.push(m));
   stream.on('data', (c: Buffer) => split.push(c));
   stream.on('end', () => {
+    // h2load resets in-flight streams when its duration ends.
+    if (stream.destroyed) return;
     if (path === PATHS.unary && msgs.length === 1) {
       respond(stream);
       writeAll(stream, msgs[0]);

@@ -42,6 +42,7 @@ export class ClientCall<Req, Res> {
   private abortListener: (() => void) | undefined;
   private httpStatus = 0;
   private trailerHeaders: http2.IncomingHttpHeaders | undefined;
+  private rawTrailers: string[] | undefined;
   private halfClosed = false;
 
   constructor(
@@ -145,10 +146,11 @@ export class ClientCall<Req, Res> {
       if (!this.finished) this.sink.message(message, compressed);
     });
     let streamError: Error | undefined;
-    stream.on('response', (headers) => {
+    stream.on('response', (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, rawHeaders: string[]) => {
       this.httpStatus = Number(headers[':status']);
       if (headers['grpc-status'] !== undefined) {
         this.trailerHeaders = headers; // Trailers-Only
+        this.rawTrailers = rawHeaders;
         return;
       }
       const problem = this.checkResponseHeaders(headers);
@@ -158,12 +160,13 @@ export class ClientCall<Req, Res> {
       } catch (err) {
         return this.cancelWith(new GrpcError(Status.INTERNAL, `server used an unsupported grpc-encoding: ${(err as Error).message}`));
       }
-      const metadata = Metadata.fromHeaders(headers);
+      const metadata = Metadata.fromRawHeaders(rawHeaders);
       this.options.onHeader?.(metadata);
       this.sink.headers?.(metadata);
     });
-    stream.on('trailers', (headers) => {
+    stream.on('trailers', (headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       this.trailerHeaders = headers;
+      this.rawTrailers = rawHeaders;
     });
     stream.on('data', (chunk: Buffer) => {
       if (this.finished) return;
@@ -211,7 +214,7 @@ export class ClientCall<Req, Res> {
       const code = this.httpStatus === 200 ? Status.INTERNAL : statusFromHttp(this.httpStatus);
       return this.finish(new GrpcError(code, 'the server ended the stream without a grpc-status'));
     }
-    const metadata = Metadata.fromHeaders(trailers);
+    const metadata = Metadata.fromRawHeaders(this.rawTrailers ?? []);
     const code = parseStatusCode(trailers['grpc-status'] as string | undefined);
     if (code === undefined) {
       return this.finish(new GrpcError(Status.INTERNAL, 'trailers arrived without a grpc-status', metadata), metadata);

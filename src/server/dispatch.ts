@@ -30,6 +30,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function dispatchStream(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
+  rawHeaders: string[],
   lookup: (path: string) => RegisteredMethod | undefined,
   options: DispatchOptions,
 ): void {
@@ -60,7 +61,7 @@ export function dispatchStream(
   if (encoding !== undefined && !isSupportedEncoding(encoding)) {
     return response.finish(Status.UNIMPLEMENTED, `request compression "${encoding}" is not supported; supported: ${ACCEPT_ENCODING}`);
   }
-  new ServerCallRunner(stream, headers, registered, response, timeoutMs, options).start(encoding);
+  new ServerCallRunner(stream, rawHeaders, registered, response, timeoutMs, options).start(encoding);
 }
 
 class ServerCallRunner {
@@ -73,7 +74,7 @@ class ServerCallRunner {
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
+    rawHeaders: string[],
     private readonly registered: RegisteredMethod,
     private readonly response: ServerResponse,
     timeoutMs: number | undefined,
@@ -84,7 +85,7 @@ class ServerCallRunner {
     const socket = stream.session?.socket;
     const peer = socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
     this.ctx = new CallContext(
-      Metadata.fromHeaders(headers),
+      Metadata.fromRawHeaders(rawHeaders),
       deadline,
       this.controller.signal,
       peer,

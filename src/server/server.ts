@@ -123,7 +123,10 @@ export class Server {
       session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW));
       if (!session.connecting) session.setLocalWindowSize(CONNECTION_WINDOW);
     });
-    server.on('stream', (stream, headers) => dispatchStream(stream, headers, (p) => this.methods.get(p), dispatchOptions));
+    // Node passes the raw header list as a fourth argument, which its typings omit.
+    const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+      dispatchStream(stream, headers, rawHeaders, (p) => this.methods.get(p), dispatchOptions);
+    server.on('stream', onStream as (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void);
     return server;
   }
 }

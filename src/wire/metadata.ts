@@ -15,7 +15,8 @@ export function isBinaryKey(key: string): boolean {
 export function isReservedHeader(key: string): boolean {
   return key.startsWith(':') || key.startsWith('grpc-') || RESERVED.has(key);
 }
-const RESERVED = new Set(['content-type', 'te', 'content-length', 'connection', 'host', 'transfer-encoding', 'keep-alive', 'upgrade']);
+// 'date' is added by HTTP servers (Node's among them), not by the application.
+const RESERVED = new Set(['content-type', 'te', 'date', 'content-length', 'connection', 'host', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
 export class Metadata implements Iterable<[string, MetadataValue]> {
   private readonly entries = new Map<string, MetadataValue[]>();
@@ -100,17 +101,29 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
 
   /** Reads user metadata out of received HTTP/2 headers, leaving protocol headers out. */
   static fromHeaders(headers: Record<string, string | string[] | undefined | number>): Metadata {
-    const md = new Metadata();
+    const pairs: string[] = [];
     for (const key in headers) {
-      if (isReservedHeader(key)) continue;
       const raw = headers[key];
       if (raw === undefined) continue;
-      const values = Array.isArray(raw) ? raw : [String(raw)];
+      for (const v of Array.isArray(raw) ? raw : [String(raw)]) pairs.push(key, v);
+    }
+    return Metadata.fromRawHeaders(pairs);
+  }
+
+  /**
+   * Reads user metadata from Node's flat [name, value, name, value, ...] list,
+   * which keeps repeated headers apart where the header object joins them.
+   */
+  static fromRawHeaders(raw: readonly string[]): Metadata {
+    const md = new Metadata();
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const key = raw[i].toLowerCase();
+      if (isReservedHeader(key)) continue;
       if (isBinaryKey(key)) {
         // Binary values may also arrive comma-joined; base64 never contains ','.
-        for (const v of values) for (const part of v.split(',')) md.addEntry(key, Buffer.from(part.trim(), 'base64'));
+        for (const part of raw[i + 1].split(',')) md.addEntry(key, Buffer.from(part.trim(), 'base64'));
       } else {
-        for (const v of values) md.addEntry(key, v);
+        md.addEntry(key, raw[i + 1]);
       }
     }
     return md;
