@@ -48,7 +48,8 @@ export async function runH2load(s: Scenario, port: number, path: string, seconds
   const reqs = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
   if (!finished || !reqs) throw new Error(`unexpected h2load output:\n${out}`);
   const ok = Number(reqs[2]);
-  const elapsed = ok / Number(finished[1]);
+  const elapsed = ok > 0 ? ok / Number(finished[1]) : seconds;
+  const failed = Number(reqs[3]) + Number(reqs[4]);
   // Log rows: start-µs, HTTP status, duration-µs.
   const lat = readFileSync(log, 'utf8')
     .split('\n')
@@ -58,7 +59,8 @@ export async function runH2load(s: Scenario, port: number, path: string, seconds
   const sorted = Float64Array.from(lat).sort();
   return {
     calls: ok,
-    errors: Number(reqs[3]) + Number(reqs[4]),
+    errors: ok === 0 ? Math.max(failed, 1) : failed,
+    firstError: ok === 0 ? 'no request completed' : undefined,
     seconds: elapsed,
     throughput: throughput(s, ok, elapsed),
     p50: percentile(sorted, 0.5),

@@ -16,6 +16,20 @@ export interface Measurement {
 
 const MAX_OPS = 2_000_000;
 const MAX_ERRORS = 50;
+/** A loop in which nothing completes for this long is declared stuck and abandoned. */
+const STALL_MS = 5000;
+
+/**
+ * Resolves once `lastProgress()` is more than STALL_MS ago, so a hung call
+ * cannot hang the benchmark; `cancel` stops the watchdog.
+ */
+function watchdog(lastProgress: () => number): { stalled: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<void>((resolve) => {
+    timer = setInterval(() => performance.now() - lastProgress() > STALL_MS && resolve(), 250);
+  });
+  return { stalled, cancel: () => clearInterval(timer) };
+}
 
 /** One call of the scenario; throws if the response is wrong. */
 function op(client: EchoClient, s: Scenario, payload: Buffer): () => Promise<void> {
@@ -50,40 +64,63 @@ export async function closedLoop(
   const lat: number[] = [];
   let issued = 0;
   let errors = 0;
+  let inFlight = 0;
   let firstError: string | undefined;
+  let stop = false;
   const start = performance.now();
   const end = start + seconds * 1000;
+  let last = start;
   const worker = async () => {
-    while (issued < maxOps && errors < MAX_ERRORS && performance.now() < end) {
+    while (!stop && issued < maxOps && errors < MAX_ERRORS && performance.now() < end) {
       issued++;
+      inFlight++;
       const t0 = performance.now();
       try {
         await call();
-        lat.push(performance.now() - t0);
+        last = performance.now();
+        lat.push(last - t0);
       } catch (e) {
+        last = performance.now();
         errors++;
         firstError ??= String((e as Error)?.message ?? e);
       }
+      inFlight--;
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  const dog = watchdog(() => last);
+  const all = Promise.all(Array.from({ length: concurrency }, worker));
+  const stuck = await Promise.race([all.then(() => false), dog.stalled.then(() => true)]);
+  dog.cancel();
+  if (stuck) {
+    stop = true;
+    errors += inFlight;
+    firstError ??= `${inFlight} call(s) stuck: none completed for ${STALL_MS / 1000} s`;
+  }
   return { lat, errors, firstError, seconds: (performance.now() - start) / 1000 };
 }
 
-async function pingPongLoop(client: EchoClient, s: Scenario, payload: Buffer, seconds: number) {
+async function pingPongLoop(client: EchoClient, payload: Buffer, seconds: number) {
   const lat: number[] = [];
   const start = performance.now();
   const end = start + seconds * 1000;
+  let last = start;
   let errors = 0;
   let firstError: string | undefined;
+  const dog = watchdog(() => last);
+  const run = client.pingPong(payload, (rtt) => {
+    lat.push(rtt);
+    last = performance.now();
+    return lat.length < MAX_OPS && last < end;
+  });
   try {
-    await client.pingPong(payload, (rtt) => {
-      lat.push(rtt);
-      return lat.length < MAX_OPS && performance.now() < end;
-    });
+    if (await Promise.race([run.then(() => false), dog.stalled.then(() => true)])) {
+      throw new Error(`ping-pong stuck: no round trip for ${STALL_MS / 1000} s`);
+    }
   } catch (e) {
     errors++;
     firstError = String((e as Error)?.message ?? e);
+  } finally {
+    dog.cancel();
   }
   return { lat, errors, firstError, seconds: (performance.now() - start) / 1000 };
 }
@@ -92,7 +129,7 @@ async function pingPongLoop(client: EchoClient, s: Scenario, payload: Buffer, se
 export async function measure(client: EchoClient, s: Scenario, seconds: number, warmup: number): Promise<Measurement> {
   const payload = requestPayload(s);
   const run = (secs: number) =>
-    s.kind === 'bidi' ? pingPongLoop(client, s, payload, secs) : closedLoop(op(client, s, payload), s.concurrency, secs);
+    s.kind === 'bidi' ? pingPongLoop(client, payload, secs) : closedLoop(op(client, s, payload), s.concurrency, secs);
   if (warmup > 0) await run(warmup);
   const r = await run(seconds);
   const sorted = Float64Array.from(r.lat).sort();

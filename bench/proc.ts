@@ -23,10 +23,15 @@ export function spawnPinned(cpu: string, cmd: string, args: string[], ipc: boole
   });
 }
 
-/** Spawns one of the compiled bench scripts (path relative to dist/bench). */
+/**
+ * Spawns one of the compiled bench scripts (path relative to dist/bench).
+ * BENCH_PROF=server|client adds --cpu-prof for that side, written to BENCH_PROF_DIR.
+ */
 export function spawnNodeScript(cpu: string, script: string, args: string[]): ChildProcess {
   const path = fileURLToPath(new URL(script, import.meta.url));
-  return spawnPinned(cpu, process.execPath, ['--expose-gc', path, ...args], true);
+  const side = cpu === SERVER_CPU ? 'server' : 'client';
+  const prof = process.env.BENCH_PROF === side ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? 'bench/.cache/prof'}`] : [];
+  return spawnPinned(cpu, process.execPath, ['--expose-gc', ...prof, path, ...args], true);
 }
 
 /** Resolves with the next IPC message of `type`; rejects on exit or timeout. */

@@ -8,15 +8,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { PATHS } from './echo.js';
 import { ensureH2load, h2loadVersion, runH2load } from './h2load.js';
-import type { Measurement } from './load.js';
 import { runMemory, type MemRow } from './memory-run.js';
 import type { MicroRow } from './micro-frame.js';
-import { CLIENT_CPU, nextMessage, pinning, spawnNodeScript, spawnPinned, stop } from './proc.js';
+import { CLIENT_CPU, pinning, spawnPinned } from './proc.js';
+import { runClient } from './clients/launch.js';
 import { renderReport, type Row } from './report.js';
 import { SCENARIOS } from './scenarios.js';
 import { CACHE_DIR, buildGoServer, goVersion } from './servers/go.js';
 import { launchServer, type RunningServer } from './servers/launch.js';
-import type { ClientJob } from './clients/main.js';
 
 const smoke = process.argv.includes('--smoke');
 const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (smoke ? quick : full));
@@ -29,27 +28,6 @@ const cfg = {
 };
 const log = (s: string) => console.error(`[bench] ${s}`);
 const errText = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
-
-const KIND_PATH = { unary: PATHS.unary, serverStream: PATHS.serverStream, clientStream: PATHS.clientStream, bidi: PATHS.bidi };
-
-/** Runs every scenario from one client process; failed scenarios become error rows. */
-async function runClient(impl: string, server: RunningServer): Promise<Map<string, Measurement | string>> {
-  const job: ClientJob = { impl, port: server.port, mode: 'scenarios', seconds: cfg.seconds, warmup: cfg.warmup };
-  const child = spawnNodeScript(CLIENT_CPU, './clients/main.js', [JSON.stringify(job)]);
-  const out = new Map<string, Measurement | string>();
-  try {
-    for (const s of SCENARIOS) {
-      const r = await nextMessage(child, 'result', (cfg.seconds + cfg.warmup + 30) * 1000);
-      out.set(r.id, r.m);
-      if (r.id !== s.id) throw new Error(`unexpected result order ${r.id}`);
-    }
-  } catch (e) {
-    for (const s of SCENARIOS) if (!out.has(s.id)) out.set(s.id, errText(e));
-  } finally {
-    await stop(child);
-  }
-  return out;
-}
 
 function clientsFor(server: string, ref: string): string[] {
   if (server === ref) return ['bare', 'grpc-js', 'tsgrpc'];
@@ -91,7 +69,7 @@ async function main(): Promise<void> {
       for (const s of hasH2load ? SCENARIOS : []) {
         const row: Row = { section: 'server', scenario: s.id, client: 'h2load', server: impl, m: null };
         try {
-          row.m = await runH2load(s, server.port, KIND_PATH[s.kind], cfg.seconds, cfg.warmup, CACHE_DIR);
+          row.m = await runH2load(s, server.port, PATHS[s.kind], cfg.seconds, cfg.warmup, CACHE_DIR);
         } catch (e) {
           row.error = errText(e);
         }
@@ -99,7 +77,7 @@ async function main(): Promise<void> {
       }
       for (const client of clientsFor(impl, ref)) {
         log(`  client ${client}`);
-        const res = await runClient(client, server);
+        const res = await runClient(client, server.port, cfg.seconds, cfg.warmup);
         for (const s of SCENARIOS) {
           const r = res.get(s.id)!;
           const base = { scenario: s.id, client, server: impl, m: typeof r === 'string' ? null : r, error: typeof r === 'string' ? r : undefined };

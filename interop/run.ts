@@ -1,6 +1,7 @@
 // Interop matrix runner: every test case, in both directions between tsgrpc
 // and grpc-go, plaintext and TLS, plus tsgrpc against itself (which adds
-// the compression cases grpc-go's binaries cannot run).
+// the compression cases grpc-go's binaries cannot run) and our client
+// against a @grpc/grpc-js server.
 //   node dist/interop/run.js [--case=a,b] [--config=substring] [--json=file]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,7 +26,7 @@ export const COMPRESSION_CASES = [
   'client_compressed_unary', 'server_compressed_unary', 'client_compressed_streaming', 'server_compressed_streaming',
 ];
 
-type Impl = 'go' | 'ts';
+type Impl = 'go' | 'ts' | 'grpc-js';
 interface Config { name: string; client: Impl; server: Impl; tls: boolean; cases: string[] }
 
 export const CONFIGS: Config[] = [
@@ -34,6 +35,8 @@ export const CONFIGS: Config[] = [
   { name: 'ts→go plain', client: 'ts', server: 'go', tls: false, cases: CORE_CASES },
   { name: 'ts→go tls', client: 'ts', server: 'go', tls: true, cases: CORE_CASES },
   { name: 'ts→ts plain', client: 'ts', server: 'ts', tls: false, cases: [...CORE_CASES, ...COMPRESSION_CASES] },
+  // A second reference server; grpc-js cannot compress responses, so core cases only.
+  { name: 'ts→grpc-js plain', client: 'ts', server: 'grpc-js', tls: false, cases: CORE_CASES },
 ];
 
 export interface CellResult { config: string; testCase: string; pass: boolean; ms: number; log: string }
@@ -44,7 +47,8 @@ const SOAK_FLAGS = ['--soak_iterations=10', '--soak_overall_timeout_seconds=20']
 function serverCommand(impl: Impl, port: number, tls: boolean): string[] {
   const tlsFlags = tls ? ['--use_tls=true', `--tls_cert_file=${certs}/server1.pem`, `--tls_key_file=${certs}/server1.key`] : [];
   if (impl === 'go') return [path.join(goBin, 'server'), `--port=${port}`, ...tlsFlags];
-  return [process.execPath, path.join(repoRoot, 'dist/interop/server.js'), '--host=127.0.0.1', `--port=${port}`, ...tlsFlags];
+  const script = impl === 'ts' ? 'server.js' : 'grpcjs-server.js';
+  return [process.execPath, path.join(repoRoot, 'dist/interop', script), '--host=127.0.0.1', `--port=${port}`, ...tlsFlags];
 }
 
 function clientCommand(impl: Impl, port: number, tls: boolean, testCase: string): string[] {
@@ -152,7 +156,7 @@ export async function runMatrix(opts: MatrixOptions = {}): Promise<CellResult[]>
       }
       const cell = { config: config.name, testCase, pass: r.pass, ms: Date.now() - t0, log: cellLog };
       results.push(cell);
-      log(`${cell.pass ? 'PASS' : 'FAIL'} ${config.name.padEnd(12)} ${testCase} (${cell.ms} ms)`);
+      log(`${cell.pass ? 'PASS' : 'FAIL'} ${config.name.padEnd(16)} ${testCase} (${cell.ms} ms)`);
     }
     await stopServer(server);
   }

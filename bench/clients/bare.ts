@@ -1,6 +1,7 @@
 // Bare node:http2 gRPC-shaped client: one session, hand-rolled framing, no
 // library. The ceiling for any gRPC client built on node:http2.
 import http2 from 'node:http2';
+import net from 'node:net';
 import { PATHS, type EchoClient } from '../echo.js';
 import { CONNECTION_WINDOW, STREAM_WINDOW, Splitter, frame } from '../wire.js';
 
@@ -36,14 +37,18 @@ function call(
 
 function send(req: http2.ClientHttp2Stream, payload: Buffer, end: boolean): void {
   const parts = frame(payload);
+  if (parts.length > 1) req.cork();
   for (let i = 0; i < parts.length - 1; i++) req.write(parts[i]);
   if (end) req.end(parts[parts.length - 1]);
   else req.write(parts[parts.length - 1]);
+  if (parts.length > 1) req.uncork();
 }
 
 export async function connectBare(port: number): Promise<EchoClient> {
   const session = http2.connect(`http://127.0.0.1:${port}`, {
     settings: { initialWindowSize: STREAM_WINDOW },
+    // Small writes must not wait on Nagle's algorithm.
+    createConnection: () => net.connect({ host: '127.0.0.1', port, noDelay: true }),
   });
   await new Promise<void>((resolve, reject) => {
     session.once('connect', () => resolve());

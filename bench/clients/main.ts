@@ -21,6 +21,7 @@ export interface ClientJob {
   maxSeconds?: number;
 }
 
+process.on('SIGTERM', () => process.exit(0)); // lets --cpu-prof write its profile
 const job = JSON.parse(process.argv[2] ?? '{}') as ClientJob;
 const send = (m: object) => new Promise<void>((r) => process.send!(m, () => r()));
 /** In memory mode the parent samples the server while we pause. */

@@ -1,7 +1,7 @@
 // Bare node:http2 gRPC-shaped echo server: no library, hand-rolled framing.
 // It is the ceiling for any gRPC server built on node:http2.
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { PATHS, countReply, streamCount, type EchoServer } from '../echo.js';
 import { CONNECTION_WINDOW, STREAM_WINDOW, Splitter, frame } from '../wire.js';
 
@@ -10,11 +10,18 @@ const OK_TRAILERS = { 'grpc-status': '0' };
 
 function respond(stream: http2.ServerHttp2Stream): void {
   stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-  stream.on('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+  stream.on('wantTrailers', () => stream.destroyed || stream.sendTrailers(OK_TRAILERS));
 }
 
 function writeAll(stream: http2.ServerHttp2Stream, payload: Buffer): void {
-  for (const b of frame(payload)) stream.write(b);
+  const parts = frame(payload);
+  if (parts.length === 1) {
+    stream.write(parts[0]);
+    return;
+  }
+  stream.cork();
+  for (const b of parts) stream.write(b);
+  stream.uncork();
 }
 
 function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
@@ -55,6 +62,8 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
 export async function startBare(): Promise<EchoServer> {
   const server = http2.createServer({ settings: { initialWindowSize: STREAM_WINDOW } });
   server.on('session', (s) => s.setLocalWindowSize(CONNECTION_WINDOW));
+  // Small header/data/trailer writes must not wait on Nagle's algorithm.
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   server.on('stream', onStream);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -20,5 +20,7 @@ const server = await start(process.argv[2] ?? '');
 process.on('message', (m: { type: string }) => {
   if (m.type === 'mem') process.send!({ type: 'mem', mem: memorySnapshot() });
 });
+// Exit normally (not by signal) so --cpu-prof can write its profile.
 process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
 process.send!({ type: 'ready', port: server.port });

@@ -106,6 +106,8 @@ class ServerCallRunner {
     });
     reader.setEncoding(requestEncoding);
     stream.on('close', () => this.onClose());
+    // A client RST_STREAM also ends the readable side: 'aborted' tells it apart from a half-close.
+    stream.on('aborted', () => this.onClose());
     stream.on('data', (chunk: Buffer) => {
       if (this.response.isFinished) return;
       try {
@@ -115,7 +117,7 @@ class ServerCallRunner {
       }
     });
     stream.on('end', () => {
-      if (this.response.isFinished) return;
+      if (this.response.isFinished || stream.aborted || stream.rstCode !== undefined) return;
       try {
         reader.decoder.finish();
       } catch (err) {

@@ -19,21 +19,21 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /** What the server saw, for assertions from the client side. */
 export class Observations {
   contexts: ServerCallContext[] = [];
-  aborted: unknown[] = [];
-  private waiters: (() => void)[] = [];
+  private nextCallWaiters: ((ctx: ServerCallContext) => void)[] = [];
 
   record(ctx: ServerCallContext): void {
     this.contexts.push(ctx);
-    ctx.signal.addEventListener('abort', () => {
-      this.aborted.push(ctx.signal.reason);
-      for (const w of this.waiters.splice(0)) w();
-    });
+    for (const w of this.nextCallWaiters.splice(0)) w(ctx);
   }
 
-  /** Resolves when some server call's signal has fired. */
+  /** Resolves with the abort reason of the next call the server receives after this point. */
   nextAbort(): Promise<unknown> {
-    if (this.aborted.length) return Promise.resolve(this.aborted[this.aborted.length - 1]);
-    return new Promise((resolve) => this.waiters.push(() => resolve(this.aborted[this.aborted.length - 1])));
+    return new Promise((resolve) => {
+      this.nextCallWaiters.push((ctx) => {
+        if (ctx.signal.aborted) resolve(ctx.signal.reason);
+        else ctx.signal.addEventListener('abort', () => resolve(ctx.signal.reason), { once: true });
+      });
+    });
   }
 }
 
