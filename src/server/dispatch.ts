@@ -117,13 +117,16 @@ class ServerCallRunner {
       }
     });
     stream.on('end', () => {
-      if (this.response.isFinished || stream.aborted || stream.rstCode !== undefined) return;
+      if (this.response.isFinished) return;
       try {
         reader.decoder.finish();
       } catch (err) {
         return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
       }
-      this.onRequestsEnd();
+      // Node also ends the readable side when the client resets the stream, and only says
+      // 'aborted' a moment later: wait a turn so a cancel is not mistaken for a half-close.
+      if (this.requests) setImmediate(() => this.onRequestsEnd());
+      else this.onRequestsEnd();
     });
     if (this.kind === 'clientStream' || this.kind === 'bidi') {
       const queue = new AsyncQueue<unknown>();
@@ -146,6 +149,7 @@ class ServerCallRunner {
   }
 
   private onRequestsEnd(): void {
+    if (this.stream.aborted) return;
     if (this.requests) return this.requests.end();
     if (!this.singleRequest) {
       this.fail(new GrpcError(Status.INTERNAL, `client half-closed without sending a request message for ${this.ctx.method}`));
