@@ -6,6 +6,7 @@
 import { PATHS } from './echo.js';
 import { ensureH2load, runH2load } from './h2load.js';
 import { SCENARIOS } from './scenarios.js';
+import { bestOf } from './load.js';
 import { CACHE_DIR } from './servers/go.js';
 import { launchServer } from './servers/launch.js';
 import { runClient } from './clients/launch.js';
@@ -18,12 +19,13 @@ if (!serverImpl || !clientImpl || !s) {
 }
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const warmup = Number(process.env.BENCH_WARMUP ?? 0.5);
+const repeats = Number(process.env.BENCH_REPEAT ?? 1);
 const server = await launchServer(serverImpl);
 try {
   const m =
     clientImpl === 'h2load'
-      ? ensureH2load() && (await runH2load(s, server.port, PATHS[s.kind], seconds, warmup, CACHE_DIR))
-      : (await runClient(clientImpl, server.port, seconds, warmup, [s.id])).get(s.id);
+      ? ensureH2load() && (await bestOf(repeats, () => runH2load(s, server.port, PATHS[s.kind], seconds, warmup, CACHE_DIR)))
+      : (await runClient(clientImpl, server.port, seconds, warmup, repeats, [s.id])).get(s.id);
   console.log(JSON.stringify({ server: serverImpl, client: clientImpl, scenario: s.id, unit: s.unit, m }));
 } finally {
   await server.stop();

@@ -1,5 +1,6 @@
 // Benchmark entry: `npm run bench` (full, ~4 min) or `node dist/bench/run.js --smoke`.
-// Env: BENCH_SECONDS, BENCH_WARMUP (per scenario), BENCH_MEM_CALLS,
+// Env: BENCH_SECONDS, BENCH_WARMUP, BENCH_REPEAT (per scenario: warm-up, then
+// best of REPEAT measured runs), BENCH_MEM_CALLS,
 // BENCH_MEM_STREAMS, BENCH_MICRO_SECONDS, BENCH_REF_SERVER, BENCH_PIN=0,
 // BENCH_GO=0, BENCH_OUT (report path).
 import { writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import type { MicroRow } from './micro-frame.js';
 import { CLIENT_CPU, pinning, spawnPinned } from './proc.js';
 import { runClient } from './clients/launch.js';
 import { renderReport, type Row } from './report.js';
+import { bestOf } from './load.js';
 import { SCENARIOS } from './scenarios.js';
 import { CACHE_DIR, buildGoServer, goVersion } from './servers/go.js';
 import { launchServer, type RunningServer } from './servers/launch.js';
@@ -20,8 +22,9 @@ import { launchServer, type RunningServer } from './servers/launch.js';
 const smoke = process.argv.includes('--smoke');
 const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (smoke ? quick : full));
 const cfg = {
-  seconds: num('BENCH_SECONDS', 2, 0.2),
-  warmup: num('BENCH_WARMUP', 0.5, 0.05),
+  seconds: num('BENCH_SECONDS', 1, 0.2),
+  warmup: num('BENCH_WARMUP', 0.3, 0.05),
+  repeats: num('BENCH_REPEAT', 2, 1),
   memCalls: num('BENCH_MEM_CALLS', 100_000, 2_000),
   memStreams: num('BENCH_MEM_STREAMS', 10_000, 200),
   microSeconds: num('BENCH_MICRO_SECONDS', 0.4, 0.02),
@@ -47,6 +50,7 @@ async function runMicro(): Promise<MicroRow[]> {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const loadBefore = os.loadavg()[0];
   const hasH2load = ensureH2load();
   const goBin = buildGoServer();
   const servers = ['bare', 'grpc-js', 'tsgrpc', ...(goBin ? ['go'] : [])];
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
       for (const s of hasH2load ? SCENARIOS : []) {
         const row: Row = { section: 'server', scenario: s.id, client: 'h2load', server: impl, m: null };
         try {
-          row.m = await runH2load(s, server.port, PATHS[s.kind], cfg.seconds, cfg.warmup, CACHE_DIR);
+          row.m = await bestOf(cfg.repeats, () => runH2load(s, server.port, PATHS[s.kind], cfg.seconds, cfg.warmup, CACHE_DIR));
         } catch (e) {
           row.error = errText(e);
         }
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
       }
       for (const client of clientsFor(impl, ref)) {
         log(`  client ${client}`);
-        const res = await runClient(client, server.port, cfg.seconds, cfg.warmup);
+        const res = await runClient(client, server.port, cfg.seconds, cfg.warmup, cfg.repeats);
         for (const s of SCENARIOS) {
           const r = res.get(s.id)!;
           const base = { scenario: s.id, client, server: impl, m: typeof r === 'string' ? null : r, error: typeof r === 'string' ? r : undefined };
@@ -115,7 +119,8 @@ async function main(): Promise<void> {
     `Command: \`${cmd}\`${smoke ? ' (smoke mode: numbers are not meaningful)' : ''}`,
     `Machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
     `Node ${process.version}; ${goVersion() ?? 'Go: not present'}; @grpc/grpc-js ${grpcJsVersion}; ${hasH2load ? h2loadVersion() : 'h2load: not present'}`,
-    `Per scenario: ${cfg.warmup} s warm-up + ${cfg.seconds} s measured; one HTTP/2 connection; ` +
+    `Load average (1 min) before/after the run: ${loadBefore.toFixed(2)} / ${os.loadavg()[0].toFixed(2)} (other work on the machine skews results)`,
+    `Per scenario: ${cfg.warmup} s warm-up, then best of ${cfg.repeats} × ${cfg.seconds} s measured; one HTTP/2 connection; ` +
       (pinning() ? 'server pinned to CPU 1, load generator (Node client or h2load) to CPU 0; grpc-go with GOMAXPROCS=1.' : 'no CPU pinning.'),
   ];
   notes.push(

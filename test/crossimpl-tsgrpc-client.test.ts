@@ -1,9 +1,9 @@
 // Cross-implementation: tsgrpc client → grpc-js server, over loopback.
 import * as grpc from '@grpc/grpc-js';
-import { describe } from 'vitest';
-import { Channel, GrpcError, Metadata, createClient, type CallOptions } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { Channel, GrpcError, Metadata, Status, createClient, type CallOptions } from '../src/index.js';
 import {
-  CallLog, HEADER_MD, TRAILER_MD, grpcJsProbeDefinition, plain, probeService, sleepUnlessAborted, toGrpcJsMetadata, toTsMetadata,
+  CallLog, HEADER_MD, TRAILER_MD, grpcJsProbeDefinition, plain, probeService, sleepUnlessAborted, toGrpcJsMetadata, toTsMetadata, within,
   type CallSpec, type Outcome, type ProbeClient, type ProbeReply, type ProbeRequest, type ProbeServer, type SeenCall,
 } from './support/grpcjs-probe.js';
 import { crossImplSuite } from './support/grpcjs-suite.js';
@@ -149,4 +149,22 @@ function tsgrpcClient(port: number): ProbeClient {
 
 describe('tsgrpc client → grpc-js server', () => {
   crossImplSuite({ startServer: startGrpcJsServer, connect: tsgrpcClient });
+
+  it('cancels a server stream the client stops reading (break), and grpc-js sees it', async () => {
+    const server = await startGrpcJsServer();
+    const channel = new Channel(`127.0.0.1:${server.port}`);
+    try {
+      const seen = server.log.next();
+      const stream = createClient(probeService, channel).serverStream({ text: 'b', count: 1, sleepMs: 5000 });
+      for await (const r of stream) {
+        expect(r.text).toBe('b#0');
+        break;
+      }
+      await within(2000, (await seen).sawCancel, 'the grpc-js handler to see the cancellation');
+      await expect(stream.status).rejects.toMatchObject({ code: Status.CANCELLED });
+    } finally {
+      channel.close();
+      await server.close();
+    }
+  });
 });

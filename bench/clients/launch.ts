@@ -10,14 +10,15 @@ export async function runClient(
   port: number,
   seconds: number,
   warmup: number,
+  repeats = 1,
   only = SCENARIOS.map((s) => s.id),
 ): Promise<Map<string, Measurement | string>> {
-  const job: ClientJob = { impl, port, mode: 'scenarios', seconds, warmup, scenarios: only };
+  const job: ClientJob = { impl, port, mode: 'scenarios', seconds, warmup, repeats, scenarios: only };
   const child = spawnNodeScript(CLIENT_CPU, './clients/main.js', [JSON.stringify(job)]);
   const out = new Map<string, Measurement | string>();
   try {
     for (const id of only) {
-      const r = await nextMessage(child, 'result', (seconds + warmup + 30) * 1000);
+      const r = await nextMessage(child, 'result', ((seconds + 6) * repeats + warmup + 30) * 1000);
       if (r.id !== id) throw new Error(`unexpected result order ${r.id}`);
       out.set(id, r.m);
     }

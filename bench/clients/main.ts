@@ -15,6 +15,7 @@ export interface ClientJob {
   scenarios?: string[];
   seconds?: number;
   warmup?: number;
+  repeats?: number;
   unaryCalls?: number;
   streams?: number;
   /** Upper bound on each memory phase, so it stops even if calls are slow. */
@@ -35,7 +36,7 @@ const client = await connect(job.impl, job.port);
 
 if (job.mode === 'scenarios') {
   for (const s of SCENARIOS.filter((x) => job.scenarios?.includes(x.id) ?? true)) {
-    const m = await measure(client, s, job.seconds ?? 1, job.warmup ?? 0);
+    const m = await measure(client, s, job.seconds ?? 1, job.warmup ?? 0, job.repeats ?? 1);
     await send({ type: 'result', id: s.id, m });
   }
 } else {

@@ -44,6 +44,7 @@ export class ClientCall<Req, Res> {
   private trailerHeaders: http2.IncomingHttpHeaders | undefined;
   private rawTrailers: string[] | undefined;
   private halfClosed = false;
+  private pendingWrites: [Uint8Array, boolean][] | undefined;
 
   constructor(
     private readonly connection: ClientConnection,
@@ -57,7 +58,7 @@ export class ClientCall<Req, Res> {
     return this.finished;
   }
 
-  /** Opens the stream. On failure the sink has already been ended. */
+  /** Starts the call. On failure the sink has already been ended. */
   start(): void {
     const { options } = this;
     if (options.signal?.aborted) return this.finish(cancelledError(options.signal));
@@ -65,17 +66,15 @@ export class ClientCall<Req, Res> {
     if (remaining !== undefined && remaining <= 0) {
       return this.finish(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
     }
-    let stream: http2.ClientHttp2Stream;
+    let session: http2.ClientHttp2Session;
     try {
       this.compressor = compressorFor(options.compression);
-      this.session = this.connection.acquire();
-      stream = this.session.request(this.requestHeaders(remaining));
+      session = this.connection.acquire();
     } catch (err) {
       return this.finish(toGrpcError(err, Status.UNAVAILABLE, 'could not start the call'));
     }
-    this.stream = stream;
-    this.connection.callStarted(this.session);
-    this.listen(stream);
+    this.session = session;
+    this.connection.callStarted(session);
     if (remaining !== undefined && remaining <= MAX_TIMER_MS) {
       this.timer = setTimeout(() => this.cancelWith(new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms`)), remaining);
     }
@@ -84,29 +83,56 @@ export class ClientCall<Req, Res> {
       this.abortListener = () => this.cancelWith(cancelledError(signal));
       signal.addEventListener('abort', this.abortListener, { once: true });
     }
+    this.pendingWrites = [];
+    this.connection.whenReady(session, () => this.openStream(session, remaining));
+  }
+
+  private openStream(session: http2.ClientHttp2Session, remaining: number | undefined): void {
+    const pending = this.pendingWrites!;
+    this.pendingWrites = undefined;
+    if (this.finished) return this.connection.callEnded(session);
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request(this.requestHeaders(remaining === undefined ? undefined : remainingTime(this.options)));
+    } catch (err) {
+      this.connection.callEnded(session);
+      const cause = this.connection.lastFailure;
+      return this.finish(new GrpcError(Status.UNAVAILABLE, `could not start the call on ${this.connection.authority}: ${(cause ?? (err as Error)).message}`));
+    }
+    this.stream = stream;
+    this.listen(stream);
+    for (const [bytes, compressed] of pending) writeMessage(stream, bytes, Number.MAX_SAFE_INTEGER, compressed ? this.compressor : undefined);
+    if (this.halfClosed) stream.end();
   }
 
   /** Sends one request; resolves when the stream can take more (dropped silently once the call ended). */
   write(request: Req, compress = true): Promise<void> {
-    const stream = this.stream;
-    if (this.finished || !stream || this.halfClosed) return Promise.resolve();
-    let accepted: boolean;
+    if (this.finished || this.halfClosed) return Promise.resolve();
+    let bytes: Uint8Array;
     try {
-      const bytes = this.method.serializeRequest(request);
-      accepted = writeMessage(stream, bytes, this.limits.maxSendMessageSize, compress ? this.compressor : undefined);
+      bytes = this.method.serializeRequest(request);
+      if (bytes.length > this.limits.maxSendMessageSize) {
+        throw new GrpcError(Status.RESOURCE_EXHAUSTED, `sent message larger than max (${bytes.length} vs. ${this.limits.maxSendMessageSize})`);
+      }
     } catch (err) {
       const error = toGrpcError(err, Status.INTERNAL, 'could not serialize the request');
       this.cancelWith(error);
       return Promise.reject(error);
     }
-    return drained(stream, accepted);
+    const stream = this.stream;
+    if (!stream) {
+      // Still waiting for the connection: keep the message until the stream opens.
+      this.pendingWrites?.push([bytes, compress]);
+      return Promise.resolve();
+    }
+    return drained(stream, writeMessage(stream, bytes, Number.MAX_SAFE_INTEGER, compress ? this.compressor : undefined));
   }
 
   /** Half-closes: no more requests. */
   end(): void {
-    if (this.halfClosed || !this.stream || this.finished) return;
+    if (this.halfClosed || this.finished) return;
     this.halfClosed = true;
-    this.stream.end();
+    this.stream?.end();
   }
 
   /** Cancels the call: the stream is reset with CANCEL and the sink ends with `error`. */
@@ -176,23 +202,28 @@ export class ClientCall<Req, Res> {
         this.cancelWith(toGrpcError(err, Status.INTERNAL, 'invalid response message'));
       }
     });
-    stream.on('end', () => {
-      if (this.finished) return;
+    // Node ends the readable side on a reset or a lost connection too; only trailers make it a real end.
+    const endWithTrailers = () => {
       try {
         reader.decoder.finish();
       } catch (err) {
         return this.cancelWith(toGrpcError(err, Status.INTERNAL, 'truncated response'));
       }
       this.finishFromTrailers();
+    };
+    stream.on('end', () => {
+      if (!this.finished && this.trailerHeaders) endWithTrailers();
     });
     stream.on('error', (err) => {
       streamError = err;
     });
     stream.on('close', () => {
-      if (this.session) this.connection.callEnded(this.session);
+      this.connection.callEnded(this.session!);
       if (this.finished) return;
-      if (this.trailerHeaders) return this.finishFromTrailers();
-      this.finish(rstStatus(stream, streamError ?? this.connection.lastFailure, this.connection));
+      if (this.trailerHeaders) return endWithTrailers();
+      const session = this.session!;
+      if (stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && !session.destroyed && !streamError) return this.finishFromTrailers();
+      this.finish(rstStatus(stream, session, streamError ?? this.connection.lastFailure, this.connection));
     });
   }
 

@@ -5,9 +5,13 @@ import { Status } from '../wire/status.js';
 const C = http2.constants;
 
 /** The status of a stream that closed without trailers: a reset by the peer, or a lost connection. */
-export function rstStatus(stream: http2.ClientHttp2Stream, cause: Error | undefined, target: { authority: string }): GrpcError {
-  const session = stream.session;
-  const sessionGone = !session || session.destroyed || session.closed;
+export function rstStatus(
+  stream: http2.ClientHttp2Stream,
+  session: http2.ClientHttp2Session,
+  cause: Error | undefined,
+  target: { authority: string },
+): GrpcError {
+  const sessionGone = session.destroyed;
   const code = stream.rstCode;
   if (code === C.NGHTTP2_REFUSED_STREAM) {
     return new GrpcError(Status.UNAVAILABLE, 'the server refused the stream (RST_STREAM REFUSED_STREAM); it was not processed');

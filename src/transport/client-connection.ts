@@ -36,6 +36,8 @@ export class ClientConnection {
   private retryAt = 0;
   private lastError: Error | undefined;
   private activeCalls = 0;
+  /** Calls waiting for a new session's SETTINGS; absent once they arrived. */
+  private readonly waitingForSettings = new Map<http2.ClientHttp2Session, (() => void)[]>();
   private closed = false;
   readonly authority: string;
   readonly scheme: 'http' | 'https';
@@ -61,6 +63,17 @@ export class ClientConnection {
     return this.connect();
   }
 
+  /**
+   * Runs `open` once the session has the server's SETTINGS, so that the
+   * server's MAX_CONCURRENT_STREAMS is known and extra streams wait in the
+   * session instead of being refused. Also runs it if the session dies first.
+   */
+  whenReady(session: http2.ClientHttp2Session, open: () => void): void {
+    const waiting = this.waitingForSettings.get(session);
+    if (waiting) waiting.push(open);
+    else open();
+  }
+
   /** Keeps the process alive only while calls are in flight. */
   callStarted(session: http2.ClientHttp2Session): void {
     if (this.activeCalls++ === 0) session.ref();
@@ -84,6 +97,15 @@ export class ClientConnection {
   private connect(): http2.ClientHttp2Session {
     const session = http2.connect(`${this.scheme}://${this.target.authority}`, this.connectOptions());
     let connected = false;
+    const waiting: (() => void)[] = [];
+    this.waitingForSettings.set(session, waiting);
+    const release = () => {
+      if (this.waitingForSettings.get(session) !== waiting) return;
+      this.waitingForSettings.delete(session);
+      for (const open of waiting) open();
+    };
+    session.once('remoteSettings', release);
+    session.once('close', release);
     session.once('connect', () => {
       connected = true;
       this.backoff.reset();

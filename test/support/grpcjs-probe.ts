@@ -86,16 +86,18 @@ export function entriesOf(md: Metadata | grpc.Metadata | MdSpec): Array<[string,
 }
 
 /**
- * Comparable form: key → values, binary values as hex. HTTP/2 may join
- * repeated header fields with "," and the gRPC spec calls that equivalent,
- * so ASCII values are split on commas.
+ * Comparable form: key → values, binary values as hex. Node joins repeated
+ * header fields with ", " (the gRPC spec calls that equivalent) and grpc-js
+ * keeps them joined, so its ASCII values are split on commas; tsgrpc must
+ * keep repeated values apart, so its values are compared as they are.
  */
 export type PlainMd = Record<string, string[]>;
 export function plain(md: Metadata | grpc.Metadata | MdSpec): PlainMd {
   const out: PlainMd = {};
+  const split = md instanceof grpc.Metadata;
   for (const [k, v] of entriesOf(md)) {
     if (!k.startsWith('x-')) continue;
-    const values = typeof v === 'string' ? v.split(',').map((s) => s.trim()) : [v.toString('hex')];
+    const values = typeof v !== 'string' ? [v.toString('hex')] : split ? v.split(',').map((s) => s.trim()) : [v];
     (out[k] ??= []).push(...values);
   }
   return out;

@@ -15,7 +15,7 @@ export interface Pairing {
   connect(port: number): ProbeClient;
 }
 
-export const UNICODE_MESSAGE = 'ünïcødé ✓ 日本 %20 \n';
+export const UNICODE_MESSAGE = 'ünïcødé ✓ 日本 %20 \n 100% #+?&=,;:/@ \t 😀';
 const SLOW_MS = 5000;
 const BIG = compressible(512 * 1024);
 const BIG2 = Buffer.concat([BIG, BIG]);
