@@ -32,7 +32,8 @@ export async function runH2load(s: Scenario, port: number, path: string, seconds
   rmSync(log, { force: true });
   const args = [
     '-c', '1', '-t', '1', '-m', String(s.concurrency),
-    '-D', `${Math.round(seconds * 1000)}ms`, `--warm-up-time=${Math.round(warmup * 1000)}ms`,
+    '-D', `${Math.round(seconds * 1000)}ms`,
+    ...(warmup > 0 ? [`--warm-up-time=${Math.round(warmup * 1000)}ms`] : []),
     '-H', 'content-type: application/grpc', '-H', 'te: trailers',
     '-d', body, `--log-file=${log}`,
     `http://127.0.0.1:${port}${path}`,

@@ -84,8 +84,9 @@ export function runMicro(seconds: number, streamBytes: number): MicroRow[] {
         for (const c of chunks) d.push(c);
         return frames;
       };
-      pass(); // warm-up and correctness check
+      pass(); // correctness check
       if (got !== frames) throw new Error(`${impl} decoded ${got} of ${frames} frames`);
+      timeLoop(seconds / 2, pass); // warm-up: let the JIT settle before timing
       const r = timeLoop(seconds, pass);
       rows.push({ op: 'decode', impl, size, framesPerSec: r.perSec, mbps: (r.perSec * (size + 5)) / 1e6 });
     }
@@ -97,7 +98,7 @@ export function runMicro(seconds: number, streamBytes: number): MicroRow[] {
         for (let i = 0; i < batch; i++) sink += enc(payload).length;
         return batch;
       };
-      pass();
+      timeLoop(seconds / 2, pass); // warm-up
       const r = timeLoop(seconds, pass);
       if (sink === 0) throw new Error('encoder produced nothing');
       rows.push({ op: 'encode', impl, size, framesPerSec: r.perSec, mbps: (r.perSec * (size + 5)) / 1e6 });

@@ -22,12 +22,12 @@ import { launchServer, type RunningServer } from './servers/launch.js';
 const smoke = process.argv.includes('--smoke');
 const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (smoke ? quick : full));
 const cfg = {
-  seconds: num('BENCH_SECONDS', 1, 0.2),
-  warmup: num('BENCH_WARMUP', 0.3, 0.05),
+  seconds: num('BENCH_SECONDS', 1, 0.1),
+  warmup: num('BENCH_WARMUP', 0.3, 0),
   repeats: num('BENCH_REPEAT', 2, 1),
   memCalls: num('BENCH_MEM_CALLS', 100_000, 2_000),
   memStreams: num('BENCH_MEM_STREAMS', 10_000, 200),
-  microSeconds: num('BENCH_MICRO_SECONDS', 0.4, 0.02),
+  microSeconds: num('BENCH_MICRO_SECONDS', 0.5, 0.02),
 };
 const log = (s: string) => console.error(`[bench] ${s}`);
 const errText = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
@@ -127,7 +127,9 @@ async function main(): Promise<void> {
     'Ratios compare throughput within this run. "bare" is a hand-rolled node:http2 gRPC-shaped server/client (bench/servers/bare.ts, bench/clients/bare.ts): the ceiling on node:http2.',
     'Messages are raw bytes (identity serializers) on every implementation. MB/s counts request payload (10^6 B); the same amount flows back.',
     'Streaming latency is per 1000-message call; ping-pong latency is per round trip on one bidi stream. Under h2load the bidi row is one message per bidi stream (h2load cannot ping-pong).',
-    'The bare implementations use a 1 MiB stream / 16 MiB connection flow-control window; h2load uses its defaults (2^30-1).',
+    'The bare implementations use a 1 MiB stream / 16 MiB connection flow-control window (as tsgrpc does) and TCP_NODELAY; h2load uses its defaults (2^30-1 windows).',
+    'Frame micro-benchmark: encodeFrame returns [prefix, payload] without copying payloads over 16 KiB, so its 1 MiB encode MB/s counts bytes framed, not bytes copied.',
+    'Timing on a shared 2-core machine is noisy (other processes compete for the same cores); best-of-N per scenario reduces but does not remove this. Compare ratios, and re-run before drawing conclusions from differences under ~15%.',
   );
   const md = renderReport({ header, refServer: ref === 'go' ? 'grpc-go' : ref, rows, memory, micro, notes });
   const outPath = process.env.BENCH_OUT ?? (smoke ? `${CACHE_DIR}/RESULTS.smoke.md` : fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url)));

@@ -125,6 +125,24 @@ describe('status', () => {
     expect((await expectGrpcError(collect(call), code)).details).toBe(message);
   });
 
+  it('carries grpc-status-details-bin as a decoded google.rpc.Status, with trailing metadata', async () => {
+    const { Server, Channel, createClient, GrpcError, encodeStatusDetails } = await import('../src/index.js');
+    const { probeService } = await import('./support/probe.js');
+    const rich = { code: Status.INVALID_ARGUMENT, message: 'bad field', details: [{ typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from([10, 3, 1, 2, 3]) }] };
+    const server = new Server();
+    server.addService(probeService, {
+      unary: () => { throw new GrpcError(Status.INVALID_ARGUMENT, 'bad field', new Metadata({ 'why-bin': Buffer.from([7]) }), encodeStatusDetails(rich)); },
+    });
+    const port = await server.listen('127.0.0.1:0');
+    const channel = new Channel(`127.0.0.1:${port}`);
+    const err = await expectGrpcError(createClient(probeService, channel).unary({}), Status.INVALID_ARGUMENT);
+    expect(err.richStatus).toEqual(rich);
+    expect(err.metadata.get('why-bin')).toEqual(Buffer.from([7]));
+    expect(err.metadata.has('grpc-status-details-bin')).toBe(false);
+    channel.close();
+    server.forceShutdown();
+  });
+
   it('keeps messages received before an error status', async () => {
     const got: Res[] = [];
     const err = await expectGrpcError(async () => {
