@@ -20,11 +20,8 @@ function buildDist(): void {
 }
 
 describe('interop with grpc-go', () => {
-  it.runIf(!hasGo && inCI)('needs Go in CI', () => {
-    expect.fail('`go` is not on PATH but CI=true: the interop matrix cannot run (install Go 1.24+)');
-  });
-
-  it.runIf(hasGo)('passes every case in every direction', { timeout: 600_000 }, async () => {
+  it('passes every case in every direction', { timeout: 600_000 }, async () => {
+    if (!hasGo) expect.fail(`\`go\` is not on PATH${inCI ? ' (CI=true)' : ''}: the grpc-go interop matrix cannot run; install Go 1.26+`);
     buildDist();
     const results = await runMatrix({ log: () => {} });
     const failed = results.filter((r) => !r.pass);

@@ -12,6 +12,8 @@ import { remainingTime, type CallOptions } from './call-options.js';
 import { rstStatus } from './rst-status.js';
 
 const USER_AGENT = 'tsgrpc/0.1.0';
+/** Handed to sinks that said they ignore the trailers of a successful call. */
+const EMPTY_METADATA = new Metadata();
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -21,6 +23,8 @@ export interface ResponseSink<Res> {
   /** Called exactly once; an error for any status but OK. */
   end(error: GrpcError | undefined, trailers: Metadata): void;
   headers?(metadata: Metadata): void;
+  /** Whether end() reads the trailers of a successful call; if not, they are not even parsed. */
+  readonly wantsTrailers?: boolean;
 }
 
 export interface CallLimits {
@@ -97,7 +101,7 @@ export class ClientCall<Req, Res> {
     } catch (err) {
       this.connection.callEnded(session);
       const cause = this.connection.lastFailure;
-      return this.finish(new GrpcError(Status.UNAVAILABLE, `could not start the call on ${this.connection.authority}: ${(cause ?? (err as Error)).message}`));
+      return this.finish(new GrpcError(Status.UNAVAILABLE, `could not start the call on ${this.connection.address}: ${(cause ?? (err as Error)).message}`));
     }
     this.stream = stream;
     this.listen(stream);
@@ -186,9 +190,11 @@ export class ClientCall<Req, Res> {
       } catch (err) {
         return this.cancelWith(new GrpcError(Status.INTERNAL, `server used an unsupported grpc-encoding: ${(err as Error).message}`));
       }
-      const metadata = Metadata.fromRawHeaders(rawHeaders);
-      this.options.onHeader?.(metadata);
-      this.sink.headers?.(metadata);
+      if (this.options.onHeader || this.sink.headers) {
+        const metadata = Metadata.fromRawHeaders(rawHeaders);
+        this.options.onHeader?.(metadata);
+        this.sink.headers?.(metadata);
+      }
     });
     stream.on('trailers', (headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       this.trailerHeaders = headers;
@@ -245,8 +251,9 @@ export class ClientCall<Req, Res> {
       const code = this.httpStatus === 200 ? Status.INTERNAL : statusFromHttp(this.httpStatus);
       return this.finish(new GrpcError(code, 'the server ended the stream without a grpc-status'));
     }
-    const metadata = Metadata.fromRawHeaders(this.rawTrailers ?? []);
     const code = parseStatusCode(trailers['grpc-status'] as string | undefined);
+    if (code === Status.OK && !this.sink.wantsTrailers && !this.options.onTrailer) return this.finish(undefined, EMPTY_METADATA);
+    const metadata = Metadata.fromRawHeaders(this.rawTrailers ?? []);
     if (code === undefined) {
       return this.finish(new GrpcError(Status.INTERNAL, 'trailers arrived without a grpc-status', metadata), metadata);
     }

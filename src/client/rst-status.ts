@@ -9,7 +9,7 @@ export function rstStatus(
   stream: http2.ClientHttp2Stream,
   session: http2.ClientHttp2Session,
   cause: Error | undefined,
-  target: { authority: string },
+  target: { address: string },
 ): GrpcError {
   const sessionGone = session.destroyed;
   const code = stream.rstCode;
@@ -21,7 +21,7 @@ export function rstStatus(
   if (code === C.NGHTTP2_INADEQUATE_SECURITY) return new GrpcError(Status.PERMISSION_DENIED, 'the server reset the stream with INADEQUATE_SECURITY');
   if (sessionGone || isConnectionError(cause)) {
     const reason = cause ? `: ${cause.message}` : '';
-    return new GrpcError(Status.UNAVAILABLE, `connection to ${target.authority} was lost or could not be made${reason}`);
+    return new GrpcError(Status.UNAVAILABLE, `connection to ${target.address} was lost or could not be made${reason}`);
   }
   if (code === C.NGHTTP2_NO_ERROR) {
     return new GrpcError(Status.INTERNAL, 'the server closed the stream (RST_STREAM NO_ERROR) before sending a status');

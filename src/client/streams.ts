@@ -59,6 +59,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
   /** The sink handed to the ClientCall that feeds this stream. */
   sink(): ResponseSink<Res> {
     return {
+      wantsTrailers: true,
       message: (response, compressed) => {
         this.lastMessageCompressed = compressed;
         if (!this.queue.push(response)) this.call.pause();

@@ -27,15 +27,38 @@ export interface ServerCallContext {
 
 export class CallContext implements ServerCallContext {
   requestCompressed = false;
+  // Most handlers never look at the signal, so the AbortController is made on first use.
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private abortedEarly = false;
 
   constructor(
     readonly metadata: Metadata,
     readonly deadline: Date | undefined,
-    readonly signal: AbortSignal,
-    readonly peer: string,
+    private readonly peerOf: () => string,
     readonly method: string,
     private readonly response: ServerResponse,
   ) {}
+
+  get peer(): string {
+    return this.peerOf();
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortedEarly) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Fires the signal once, whether or not anyone has asked for it yet. */
+  abort(reason: unknown): void {
+    if (this.abortedEarly) return;
+    this.abortedEarly = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
 
   get trailers(): Metadata {
     return this.response.trailers;

@@ -65,7 +65,6 @@ export function dispatchStream(
 }
 
 class ServerCallRunner {
-  private readonly controller = new AbortController();
   private readonly ctx: CallContext;
   private timer: NodeJS.Timeout | undefined;
   private requests: AsyncQueue<unknown> | undefined;
@@ -83,11 +82,10 @@ class ServerCallRunner {
     this.kind = callKind(registered.definition);
     const deadline = timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs);
     const socket = stream.session?.socket;
-    const peer = socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
+    const peer = () => (socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown');
     this.ctx = new CallContext(
       Metadata.fromRawHeaders(rawHeaders),
       deadline,
-      this.controller.signal,
       peer,
       registered.definition.path,
       response,
@@ -188,7 +186,7 @@ class ServerCallRunner {
     clearTimeout(this.timer);
     if (!this.response.isFinished) this.response.finishWithError(err);
     this.requests?.end(err);
-    if (!this.controller.signal.aborted) this.controller.abort(err);
+    this.ctx.abort(err);
   }
 
   /** A stream that closes before we sent a status was cancelled by the client or lost with its connection. */
@@ -198,7 +196,7 @@ class ServerCallRunner {
     this.response.markAbandoned();
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
     this.requests?.end(err);
-    if (!this.controller.signal.aborted) this.controller.abort(err);
+    this.ctx.abort(err);
   }
 }
 

@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import { lowerCamel, type ServiceDefinition } from '../service.js';
 import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
@@ -116,6 +117,8 @@ export class Server {
           rejectUnauthorized: Boolean(tls.requestClientCert && tls.ca),
         }) as unknown as http2.Http2Server)
       : http2.createServer({ settings });
+    // Headers, a small message and trailers go out as separate writes: Nagle's algorithm would hold them back.
+    server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => socket.setNoDelay(true));
     server.on('session', (session) => {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));

@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import { GrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { Backoff } from './backoff.js';
@@ -39,13 +40,17 @@ export class ClientConnection {
   /** Calls waiting for a new session's SETTINGS; absent once they arrived. */
   private readonly waitingForSettings = new Map<http2.ClientHttp2Session, (() => void)[]>();
   private closed = false;
+  /** The :authority header: the TLS name override if set, else host:port. */
   readonly authority: string;
+  /** What is dialed, for error messages. */
+  readonly address: string;
   readonly scheme: 'http' | 'https';
 
   constructor(private readonly target: Target, private readonly options: ConnectionOptions = {}) {
     this.backoff = new Backoff(options.initialBackoffMs, options.maxBackoffMs);
     this.scheme = options.tls ? 'https' : 'http';
     this.authority = options.tls?.serverNameOverride ?? target.authority;
+    this.address = target.kind === 'unix' ? `unix:${target.path}` : target.authority;
   }
 
   /** The session for a new call. Throws UNAVAILABLE while backing off, or once closed. */
@@ -129,17 +134,23 @@ export class ClientConnection {
   private connectOptions(): http2.SecureClientSessionOptions {
     const settings = { initialWindowSize: STREAM_WINDOW, enablePush: false };
     const target = this.target;
-    const tls = this.options.tls;
+    const tlsOptions = this.options.tls;
     const options: http2.SecureClientSessionOptions = { settings };
-    if (tls) {
-      Object.assign(options, { ca: tls.ca, cert: tls.cert, key: tls.key, ALPNProtocols: ['h2'] });
-      if (tls.serverNameOverride) options.servername = tls.serverNameOverride;
+    // Headers, small messages and trailers are separate writes: Nagle's algorithm must not hold them back.
+    const socket = () => (target.kind === 'unix' ? net.connect(target.path) : net.connect({ host: target.host, port: target.port, noDelay: true }));
+    if (!tlsOptions) {
+      options.createConnection = socket;
+      return options;
     }
-    if (target.kind === 'unix') {
-      options.createConnection = () => net.connect(target.path);
-    } else if (target.kind === 'tcp' && target.host.includes(':') === false && !tls) {
-      options.createConnection = () => net.connect({ host: target.host, port: target.port, noDelay: true });
-    }
+    options.createConnection = () =>
+      tls.connect({
+        socket: socket(),
+        servername: tlsOptions.serverNameOverride ?? (target.kind === 'tcp' && !net.isIP(target.host) ? target.host : undefined),
+        ca: tlsOptions.ca,
+        cert: tlsOptions.cert,
+        key: tlsOptions.key,
+        ALPNProtocols: ['h2'],
+      });
     return options;
   }
 }
