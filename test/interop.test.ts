@@ -1,6 +1,6 @@
 // Runs the interop matrix (interop/run.ts) against grpc-go and asserts that
-// every cell passed. Without Go this is skipped locally but fails in CI, so
-// a CI image that lost Go cannot silently stop testing interop.
+// every cell passed. Without Go it fails (locally and in CI), so
+// a machine that lost Go cannot silently stop testing interop.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
