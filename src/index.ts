@@ -25,3 +25,4 @@ export { encodeStatusDetails, decodeStatusDetails } from './wire/status-details.
 export type { ServiceImplementation, UnaryHandler, ServerStreamHandler, ClientStreamHandler, BidiHandler } from './server/handlers.js';
 export type { ClientTlsOptions } from './transport/client-connection.js';
 export type { ServerTlsOptions } from './server/server.js';
+export { generateTypeScript, type GenerateOptions } from './protobuf/codegen.js';

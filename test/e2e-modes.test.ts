@@ -169,9 +169,10 @@ describe('status', () => {
   });
 
   it('answers unknown services and methods with UNIMPLEMENTED, and unregistered handlers too', async () => {
-    const { Channel } = await import('../src/index.js');
+    const { Channel, Server, createClient } = await import('../src/index.js');
+    const { probeService } = await import('./support/probe.js');
     const channel = new Channel(`127.0.0.1:${p.port}`);
-    const fake = { ...p.client } && {
+    const fake = {
       name: 'Nope', path: '/e2e.Nope/Unary', requestStream: false, responseStream: false,
       serializeRequest: (b: Buffer) => b, deserializeRequest: (b: Uint8Array) => b,
       serializeResponse: (b: Buffer) => b, deserializeResponse: (b: Uint8Array) => b,
@@ -180,5 +181,13 @@ describe('status', () => {
     expect(e1.details).toBe('unknown method /e2e.Nope/Unary');
     await expectGrpcError(channel.unary({ ...fake, path: '/e2e.Probe/Missing' }, Buffer.alloc(0)), Status.UNIMPLEMENTED);
     channel.close();
+    const partial = new Server();
+    partial.addService(probeService, { unary: () => ({}) });
+    const port = await partial.listen('127.0.0.1:0');
+    const partialChannel = new Channel(`127.0.0.1:${port}`);
+    const err = await expectGrpcError(collect(createClient(probeService, partialChannel).serverStream({})), Status.UNIMPLEMENTED);
+    expect(err.details).toBe('unknown method /e2e.Probe/ServerStream');
+    partialChannel.close();
+    partial.forceShutdown();
   });
 });
