@@ -65,6 +65,26 @@ describe('all four call modes', () => {
     expect(n).toBe(400);
   });
 
+  it('serves several services on one server, each reachable through the same channel', async () => {
+    const { Server, Channel, createClient, loadProtoSync } = await import('../src/index.js');
+    const { probeService, probeImplementation, Observations } = await import('./support/probe.js');
+    const greeter = loadProtoSync(new URL('../examples/greeter.proto', import.meta.url).pathname).services['demo.Greeter'];
+    const server = new Server();
+    server.addService(probeService, probeImplementation(new Observations()));
+    server.addService(greeter, { sayHello: (req: { name: string }) => ({ message: `hi ${req.name}` }) });
+    expect(() => server.addService(greeter, {})).toThrow('service demo.Greeter is already registered');
+    const port = await server.listen('127.0.0.1:0');
+    const channel = new Channel(`127.0.0.1:${port}`);
+    const [hello, probe] = await Promise.all([
+      createClient(greeter, channel).sayHello({ name: 'x' }),
+      createClient(probeService, channel).unary({ payload: Buffer.from('y') }),
+    ]);
+    expect(hello.message).toBe('hi x');
+    expect(Buffer.from(probe.payload).toString()).toBe('y');
+    channel.close();
+    server.forceShutdown();
+  });
+
   it('runs many concurrent calls on one channel', async () => {
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => p.client.unary({ payload: Buffer.from(String(i)) }) as Promise<Res>),
@@ -87,6 +107,8 @@ describe('metadata', () => {
     expect(seen.getAll('echo-ascii')).toEqual(['hello', 'again']);
     expect(seen.get('echo-data-bin')).toEqual(Buffer.from([0, 1, 2, 255]));
     expect(seen.get('user-agent')).toMatch(/^tsgrpc\//);
+    expect(p.seen.contexts.at(-1)!.peer).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(p.seen.contexts.at(-1)!.method).toBe('/e2e.Probe/Unary');
     expect(seen.has('grpc-timeout') || seen.has('content-type') || seen.has('te')).toBe(false);
     expect(headers!.getAll('echo-ascii')).toEqual(['hello', 'again']);
     expect(headers!.get('echo-data-bin')).toEqual(Buffer.from([0, 1, 2, 255]));

@@ -92,6 +92,21 @@ describe('server facing bad input (raw HTTP/2 client)', () => {
     await expectGoodCallStillWorks();
   });
 
+  it('compresses responses only in an encoding the client accepts', async () => {
+    const gz = await startProbe({ compression: 'gzip' });
+    const s2 = http2.connect(`http://127.0.0.1:${gz.port}`);
+    const body = frame({ responseSize: 2000 });
+    const plain = await rawRequest(s2, { ':path': '/e2e.Probe/Unary', 'grpc-accept-encoding': 'identity' }, body);
+    expect(plain.headers['grpc-encoding']).toBeUndefined();
+    expect(plain.body[0]).toBe(0);
+    const packed = await rawRequest(s2, { ':path': '/e2e.Probe/Unary', 'grpc-accept-encoding': 'identity,gzip' }, body);
+    expect(packed.headers['grpc-encoding']).toBe('gzip');
+    expect(packed.body[0]).toBe(1);
+    expect(packed.body.length).toBeLessThan(plain.body.length);
+    s2.close();
+    await gz.close();
+  });
+
   it('uses Trailers-Only with content-type for errors before any message', async () => {
     const r = await rawRequest(session, { ':path': '/nope.Svc/Call' }, frame({}));
     expect(r.trailers).toBeUndefined();
