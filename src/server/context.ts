@@ -32,13 +32,20 @@ export class CallContext implements ServerCallContext {
   private abortReason: unknown;
   private abortedEarly = false;
 
+  private parsedMetadata: Metadata | undefined;
+
   constructor(
-    readonly metadata: Metadata,
+    private readonly rawHeaders: string[],
     readonly deadline: Date | undefined,
     private readonly peerOf: () => string,
     readonly method: string,
     private readonly response: ServerResponse,
   ) {}
+
+  /** Parsed on first use: many handlers never read their metadata. */
+  get metadata(): Metadata {
+    return (this.parsedMetadata ??= Metadata.fromRawHeaders(this.rawHeaders));
+  }
 
   get peer(): string {
     return this.peerOf();

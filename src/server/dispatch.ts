@@ -2,7 +2,6 @@ import type http2 from 'node:http2';
 import { callKind, type CallKind, type MethodDefinition } from '../service.js';
 import { ACCEPT_ENCODING, isSupportedEncoding } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
-import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
 import { createMessageReader } from '../transport/message-io.js';
@@ -84,7 +83,7 @@ class ServerCallRunner {
     const socket = stream.session?.socket;
     const peer = () => (socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown');
     this.ctx = new CallContext(
-      Metadata.fromRawHeaders(rawHeaders),
+      rawHeaders,
       deadline,
       peer,
       registered.definition.path,
@@ -154,27 +153,53 @@ class ServerCallRunner {
     }
   }
 
-  private async run(kind: string): Promise<void> {
-    const { handler, definition } = this.registered;
-    const h = handler as (...args: unknown[]) => unknown;
+  private run(kind: CallKind): void {
+    const handler = this.registered.handler as (input: unknown, ctx: CallContext) => unknown;
+    const input = this.requests ?? this.singleRequest!.value;
+    let result: unknown;
     try {
-      const input = this.requests ?? this.singleRequest!.value;
-      if (kind === 'unary' || kind === 'clientStream') {
-        const result = await h(input, this.ctx);
-        await this.response.send(serialize(definition, result));
-      } else {
-        for await (const result of h(input, this.ctx) as AsyncIterable<unknown>) {
-          if (this.response.isFinished) break;
-          await this.response.send(serialize(definition, result));
-        }
+      result = handler(input, this.ctx);
+    } catch (err) {
+      return this.handlerFailed(err);
+    }
+    if (kind === 'serverStream' || kind === 'bidi') {
+      void this.sendAll(result as AsyncIterable<unknown> | Iterable<unknown>);
+    } else if (result instanceof Promise) {
+      // Unary and client-streaming handlers: no extra async frame or microtask when the result is ready.
+      result.then((value) => this.sendLast(value), (err) => this.handlerFailed(err));
+    } else {
+      this.sendLast(result);
+    }
+  }
+
+  private sendLast(value: unknown): void {
+    if (this.response.isFinished) return;
+    clearTimeout(this.timer);
+    try {
+      this.response.sendLast(serialize(this.registered.definition, value));
+    } catch (err) {
+      this.handlerFailed(err);
+    }
+  }
+
+  private async sendAll(results: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
+    try {
+      for await (const result of results) {
+        if (this.response.isFinished) break;
+        await this.response.send(serialize(this.registered.definition, result));
       }
       this.complete();
     } catch (err) {
-      if (this.response.isFinished) return;
-      if (err instanceof GrpcError) return this.fail(err);
-      this.options.onHandlerError?.(err, definition.path);
-      this.fail(new GrpcError(Status.UNKNOWN, `${definition.path} failed with an unexpected error`));
+      this.handlerFailed(err);
     }
+  }
+
+  private handlerFailed(err: unknown): void {
+    if (this.response.isFinished) return;
+    if (err instanceof GrpcError) return this.fail(err);
+    const path = this.registered.definition.path;
+    this.options.onHandlerError?.(err, path);
+    this.fail(new GrpcError(Status.UNKNOWN, `${path} failed with an unexpected error`));
   }
 
   private complete(): void {

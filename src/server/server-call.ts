@@ -78,6 +78,15 @@ export class ServerResponse {
     return drained(this.stream, writeMessage(this.stream, bytes, this.maxSendSize, compressor));
   }
 
+  /** Writes the only response message and ends the call OK, in as few writes as the stream allows. */
+  sendLast(bytes: Uint8Array): void {
+    if (this.isFinished) return;
+    this.sendHeaders();
+    const compressor = this.compressMessages ? this.compressor : undefined;
+    writeMessage(this.stream, bytes, this.maxSendSize, compressor);
+    this.finish(Status.OK, '');
+  }
+
   /** Ends the call with a status. Before any headers, this is a Trailers-Only response. */
   finish(code: Status, message: string, statusDetails?: Buffer): void {
     if (this.isFinished) return;
