@@ -23,8 +23,27 @@ export function h2loadVersion(): string {
   return spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout.trim();
 }
 
-/** Runs h2load for `seconds` after `warmup` against one server and scenario. */
-export async function runH2load(s: Scenario, port: number, path: string, seconds: number, warmup: number, cacheDir: string): Promise<Measurement> {
+/**
+ * Runs h2load for `warmup` then `seconds` (two invocations, so that
+ * `serverCpu` — the server's CPU seconds so far — brackets only the measured one).
+ */
+export async function runH2load(
+  s: Scenario,
+  port: number,
+  path: string,
+  seconds: number,
+  warmup: number,
+  cacheDir: string,
+  serverCpu?: () => number,
+): Promise<Measurement> {
+  if (warmup > 0) await h2load(s, port, path, warmup, cacheDir);
+  const c0 = serverCpu?.();
+  const m = await h2load(s, port, path, seconds, cacheDir);
+  if (c0 !== undefined) m.cpuPerCall = ((serverCpu!() - c0) * 1e6) / Math.max(1, m.calls);
+  return m;
+}
+
+async function h2load(s: Scenario, port: number, path: string, seconds: number, cacheDir: string): Promise<Measurement> {
   mkdirSync(cacheDir, { recursive: true });
   const body = `${cacheDir}/h2load-${s.id}.bin`;
   const log = `${cacheDir}/h2load-${s.id}.log`;
@@ -33,18 +52,16 @@ export async function runH2load(s: Scenario, port: number, path: string, seconds
   const args = [
     '-c', '1', '-t', '1', '-m', String(s.concurrency),
     '-D', `${Math.round(seconds * 1000)}ms`,
-    ...(warmup > 0 ? [`--warm-up-time=${Math.round(warmup * 1000)}ms`] : []),
     '-H', 'content-type: application/grpc', '-H', 'te: trailers',
     '-d', body, `--log-file=${log}`,
     `http://127.0.0.1:${port}${path}`,
   ];
   const [file, argv] = pinning() ? ['taskset', ['-c', CLIENT_CPU, 'h2load', ...args]] : ['h2load', args];
   // h2load stops itself after -D; the timeout is a second bound.
-  const timeout = (seconds + warmup + 20) * 1000;
+  const timeout = (seconds + 20) * 1000;
   const out = await new Promise<string>((resolve, reject) =>
     execFile(file, argv, { timeout, maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );
-  // "finished in" includes the warm-up; req/s is over the measured part only.
   const finished = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
   const reqs = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
   if (!finished || !reqs) throw new Error(`unexpected h2load output:\n${out}`);

@@ -12,6 +12,8 @@ export interface Measurement {
   throughput: number;
   p50: number;
   p99: number;
+  /** CPU time (user+system) of the measured process per completed call, µs. */
+  cpuPerCall?: number;
 }
 
 const MAX_OPS = 2_000_000;
@@ -131,7 +133,13 @@ export async function measure(client: EchoClient, s: Scenario, seconds: number, 
   const run = (secs: number) =>
     s.kind === 'bidi' ? pingPongLoop(client, payload, secs) : closedLoop(op(client, s, payload), s.concurrency, secs);
   if (warmup > 0) await run(warmup);
-  return bestOf(repeats, async () => summarize(s, await run(seconds)));
+  return bestOf(repeats, async () => {
+    // CPU per call is robust to other processes competing for the core, unlike throughput.
+    const c0 = process.cpuUsage();
+    const r = await run(seconds);
+    const c = process.cpuUsage(c0);
+    return { ...summarize(s, r), cpuPerCall: (c.user + c.system) / Math.max(1, r.lat.length) };
+  });
 }
 
 /**

@@ -24,7 +24,7 @@ const server = await launchServer(serverImpl);
 try {
   const m =
     clientImpl === 'h2load'
-      ? ensureH2load() && (await bestOf(repeats, () => runH2load(s, server.port, PATHS[s.kind], seconds, warmup, CACHE_DIR)))
+      ? ensureH2load() && (await bestOf(repeats, () => runH2load(s, server.port, PATHS[s.kind], seconds, warmup, CACHE_DIR, () => server.cpuSeconds())))
       : (await runClient(clientImpl, server.port, seconds, warmup, repeats, [s.id])).get(s.id);
   console.log(JSON.stringify({ server: serverImpl, client: clientImpl, scenario: s.id, unit: s.unit, m }));
 } finally {

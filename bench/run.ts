@@ -1,4 +1,5 @@
-// Benchmark entry: `npm run bench` (full, ~4 min) or `node dist/bench/run.js --smoke`.
+// Benchmark entry: `npm run bench` (full, ~4 min) or `node dist/bench/run.js --smoke` (~15 s).
+// One scenario at a time, for profiling: see one.ts and prof-summary.ts.
 // Env: BENCH_SECONDS, BENCH_WARMUP, BENCH_REPEAT (per scenario: warm-up, then
 // best of REPEAT measured runs), BENCH_MEM_CALLS,
 // BENCH_MEM_STREAMS, BENCH_MICRO_SECONDS, BENCH_REF_SERVER, BENCH_PIN=0,
@@ -73,7 +74,9 @@ async function main(): Promise<void> {
       for (const s of hasH2load ? SCENARIOS : []) {
         const row: Row = { section: 'server', scenario: s.id, client: 'h2load', server: impl, m: null };
         try {
-          row.m = await bestOf(cfg.repeats, () => runH2load(s, server.port, PATHS[s.kind], cfg.seconds, cfg.warmup, CACHE_DIR));
+          row.m = await bestOf(cfg.repeats, () =>
+            runH2load(s, server.port, PATHS[s.kind], cfg.seconds, cfg.warmup, CACHE_DIR, () => server.cpuSeconds()),
+          );
         } catch (e) {
           row.error = errText(e);
         }

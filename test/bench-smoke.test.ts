@@ -33,7 +33,8 @@ function expectScenarioRows(rows: string[][], impls: string[], where: string): v
       expect(throughput.split(' ')[0], `${where} ${scenario} ${impl} throughput`).toMatch(NUM);
       expect(p50, `${where} ${scenario} ${impl} p50`).toMatch(NUM);
       expect(p99, `${where} ${scenario} ${impl} p99`).toMatch(NUM);
-      expect(row![8], `${where} ${scenario} ${impl} errors`).toBe('0');
+      expect(row![7], `${where} ${scenario} ${impl} CPU/call`).toMatch(NUM);
+      expect(row![9], `${where} ${scenario} ${impl} errors`).toBe('0');
     }
   }
 }

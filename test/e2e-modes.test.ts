@@ -55,6 +55,28 @@ describe('all four call modes', () => {
     expect(Buffer.from(echoed[0].payload).equals(payload)).toBe(true);
   });
 
+  it('streams from sync iterables too (function* and arrays), with backpressure', async () => {
+    const { Server, Channel, createClient } = await import('../src/index.js');
+    const { probeService } = await import('./support/probe.js');
+    const server = new Server();
+    server.addService(probeService, {
+      *serverStream(req: Req) {
+        for (let i = 0; i < (req.count ?? 0); i++) yield { index: i, payload: Buffer.alloc(32 * 1024) };
+      },
+      bidi: () => [{ index: 1 }, { index: 2 }],
+    });
+    const port = await server.listen('127.0.0.1:0');
+    const channel = new Channel(`127.0.0.1:${port}`);
+    const client = createClient(probeService, channel);
+    const many = await collect<Res>(client.serverStream({ count: 500 }));
+    expect(many.map((r) => r.index)).toEqual([...Array(500).keys()]);
+    const call: BidiStream<Req, Res> = client.bidi();
+    call.end();
+    expect((await collect(call)).map((r) => r.index)).toEqual([1, 2]);
+    channel.close();
+    server.forceShutdown();
+  });
+
   it('applies backpressure: a slow reader of a large stream does not make the server buffer everything', async () => {
     const stream: ResponseStream<Res> = p.client.serverStream({ count: 400, responseSize: 64 * 1024 });
     let n = 0;

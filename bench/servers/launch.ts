@@ -1,5 +1,6 @@
 // Starts a server under test in its own pinned child process.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { MemSnapshot } from '../memory.js';
 import { SERVER_CPU, nextMessage, spawnNodeScript, spawnPinned, stop } from '../proc.js';
 import { buildGoServer } from './go.js';
@@ -7,6 +8,8 @@ import { buildGoServer } from './go.js';
 export interface RunningServer {
   impl: string;
   port: number;
+  /** CPU seconds (user+system) the server process has used so far, from /proc. */
+  cpuSeconds(): number;
   /** Memory after a forced GC (Node servers only). */
   mem(): Promise<MemSnapshot | null>;
   stop(): Promise<void>;
@@ -28,6 +31,19 @@ function goPort(child: ChildProcess): Promise<number> {
   });
 }
 
+/** utime+stime of a process in seconds (Linux /proc; 10 ms resolution). */
+function procCpuSeconds(pid: number | undefined): number {
+  try {
+    // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
 export async function launchServer(impl: string): Promise<RunningServer> {
   if (impl === 'go') {
     const bin = buildGoServer();
@@ -35,13 +51,14 @@ export async function launchServer(impl: string): Promise<RunningServer> {
     // One core for the server, as for the single-threaded Node servers.
     const child = spawnPinned(SERVER_CPU, bin, ['-addr', '127.0.0.1:0'], false, { ...process.env, GOMAXPROCS: '1' });
     const port = await goPort(child);
-    return { impl, port, mem: async () => null, stop: () => stop(child) };
+    return { impl, port, cpuSeconds: () => procCpuSeconds(child.pid), mem: async () => null, stop: () => stop(child) };
   }
   const child = spawnNodeScript(SERVER_CPU, './servers/main.js', [impl]);
   const { port } = await nextMessage<{ port: number }>(child, 'ready', 15_000);
   return {
     impl,
     port,
+    cpuSeconds: () => procCpuSeconds(child.pid),
     mem: async () => {
       const reply = nextMessage<{ mem: MemSnapshot }>(child, 'mem', 15_000);
       child.send({ type: 'mem' });

@@ -7,7 +7,8 @@ const impl = {
   async Unary(req: Buffer) {
     return req;
   },
-  async *ServerStream(req: Buffer) {
+  // A sync generator: responses computed without awaiting stream out with no promise per message.
+  *ServerStream(req: Buffer) {
     const n = streamCount(req);
     for (let i = 0; i < n; i++) yield req;
   },

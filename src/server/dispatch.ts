@@ -183,10 +183,20 @@ class ServerCallRunner {
   }
 
   private async sendAll(results: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
+    const { response } = this;
+    const { definition } = this.registered;
     try {
-      for await (const result of results) {
-        if (this.response.isFinished) break;
-        await this.response.send(serialize(this.registered.definition, result));
+      if (Symbol.asyncIterator in results) {
+        for await (const result of results) {
+          if (response.isFinished) break;
+          if (!response.write(serialize(definition, result))) await response.drained();
+        }
+      } else {
+        // Sync iterables (arrays, function*) skip a promise per message: the fastest way to stream.
+        for (const result of results) {
+          if (response.isFinished) break;
+          if (!response.write(serialize(definition, result))) await response.drained();
+        }
       }
       this.complete();
     } catch (err) {

@@ -70,12 +70,17 @@ export class ServerResponse {
     this.stream.respond(headers, { waitForTrailers: true });
   }
 
-  /** Writes one serialized message; resolves when the stream can take more. */
-  send(bytes: Uint8Array): Promise<void> {
-    if (this.isFinished) return Promise.resolve();
+  /** Writes one serialized message; false means wait for drained() before the next. */
+  write(bytes: Uint8Array): boolean {
+    if (this.isFinished) return true;
     this.sendHeaders();
     const compressor = this.compressMessages ? this.compressor : undefined;
-    return drained(this.stream, writeMessage(this.stream, bytes, this.maxSendSize, compressor));
+    return writeMessage(this.stream, bytes, this.maxSendSize, compressor);
+  }
+
+  /** Resolves when the stream can take more data (or has closed). */
+  drained(): Promise<void> {
+    return drained(this.stream, false);
   }
 
   /** Writes the only response message and ends the call OK, in as few writes as the stream allows. */

@@ -118,7 +118,8 @@ export class FrameDecoder {
   private fillBody(chunk: Buffer, offset: number): number {
     const body = this.body!;
     const take = Math.min(body.length - this.bodyFilled, chunk.length - offset);
-    chunk.copy(body, this.bodyFilled, offset, offset + take);
+    // TypedArray#set is the fastest bulk copy Node has (faster than Buffer#copy with offsets).
+    body.set(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take), this.bodyFilled);
     this.bodyFilled += take;
     if (this.bodyFilled === body.length) {
       this.body = null;
