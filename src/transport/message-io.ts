@@ -46,8 +46,15 @@ export function createMessageReader<T>(
 }
 
 /**
+ * How many bytes a stream may buffer before a writer waits for 'drain'. Node's
+ * default (16 KiB) stops a message stream every few messages; this bound lets
+ * writes batch into large DATA frames while memory per stream stays capped.
+ */
+export const STREAM_BUFFER_LIMIT = 256 * 1024;
+
+/**
  * Serializes, checks the send limit, optionally compresses and frames one
- * message, and writes it. Returns false when the stream asks us to wait for 'drain'.
+ * message, and writes it. Returns false when the writer should wait for 'drain'.
  */
 export function writeMessage(
   stream: http2.Http2Stream,
@@ -60,12 +67,15 @@ export function writeMessage(
   }
   const payload = compressor ? compressor.compress(bytes) : bytes;
   const frames = encodeFrame(payload, compressor !== undefined);
-  if (frames.length === 1) return stream.write(frames[0]);
-  stream.cork();
-  stream.write(frames[0]);
-  const ok = stream.write(frames[1]);
-  stream.uncork();
-  return ok;
+  if (frames.length === 1) {
+    stream.write(frames[0]);
+  } else {
+    stream.cork();
+    stream.write(frames[0]);
+    stream.write(frames[1]);
+    stream.uncork();
+  }
+  return stream.writableLength < STREAM_BUFFER_LIMIT;
 }
 
 const RESOLVED = Promise.resolve();
