@@ -4,7 +4,7 @@
 // best of REPEAT measured runs), BENCH_MEM_CALLS,
 // BENCH_MEM_STREAMS, BENCH_MICRO_SECONDS, BENCH_REF_SERVER, BENCH_PIN=0,
 // BENCH_GO=0, BENCH_OUT (report path).
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -134,7 +134,9 @@ async function main(): Promise<void> {
     'Frame micro-benchmark: encodeFrame returns [prefix, payload] without copying payloads over 16 KiB, so its 1 MiB encode MB/s counts bytes framed, not bytes copied.',
     'Timing on a shared 2-core machine is noisy (other processes compete for the same cores); best-of-N per scenario reduces but does not remove this. Compare ratios, and re-run before drawing conclusions from differences under ~15%.',
   );
-  const md = renderReport({ header, refServer: ref === 'go' ? 'grpc-go' : ref, rows, memory, micro, notes });
+  const logPath = new URL('../../bench/OPTIMIZATION-LOG.md', import.meta.url);
+  const optimizationLog = existsSync(logPath) ? `\n${readFileSync(logPath, 'utf8')}` : '';
+  const md = renderReport({ header, refServer: ref === 'go' ? 'grpc-go' : ref, rows, memory, micro, notes }) + optimizationLog;
   const outPath = process.env.BENCH_OUT ?? (smoke ? `${CACHE_DIR}/RESULTS.smoke.md` : fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url)));
   writeFileSync(outPath, md);
   process.stdout.write(md);
