@@ -100,8 +100,13 @@ export class ClientConnection {
   }
 
   private connect(): http2.ClientHttp2Session {
-    const session = http2.connect(`${this.scheme}://${this.target.authority}`, this.connectOptions());
-    let connected = false;
+    const socket = this.openSocket();
+    const session = http2.connect(`${this.scheme}://${this.target.authority}`, {
+      settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
+      createConnection: () => socket,
+    });
+    // The server's SETTINGS mean it accepted us; a TLS 1.3 handshake can finish on our side and still be refused after.
+    let accepted = false;
     const waiting: (() => void)[] = [];
     this.waitingForSettings.set(session, waiting);
     const release = () => {
@@ -109,48 +114,58 @@ export class ClientConnection {
       this.waitingForSettings.delete(session);
       for (const open of waiting) open();
     };
-    session.once('remoteSettings', release);
-    session.once('close', release);
-    session.once('connect', () => {
-      connected = true;
+    const failed = (err: Error) => {
+      this.lastError = err;
+      if (!accepted) this.retryAt = Date.now() + this.backoff.nextDelay();
+    };
+    session.once('remoteSettings', () => {
+      accepted = true;
       this.backoff.reset();
       this.lastError = undefined;
       session.setLocalWindowSize(CONNECTION_WINDOW);
-    });
-    session.on('error', (err) => {
-      this.lastError = err;
-      if (!connected) this.retryAt = Date.now() + this.backoff.nextDelay();
+      release();
     });
     const forget = () => {
       if (this.session === session) this.session = undefined;
     };
+    session.on('error', failed);
+    session.once('close', release);
     session.on('goaway', forget);
     session.on('close', forget);
+    // A TLS session the server refuses after the handshake (e.g. no client certificate) dies with an
+    // error on the socket only: the session emits neither 'error' nor 'close'. Watch the socket itself.
+    const socketGone = (err?: Error) => {
+      if (err) failed(err);
+      forget();
+      if (!session.destroyed) session.destroy();
+      release();
+    };
+    socket.once('error', socketGone);
+    socket.once('close', () => socketGone(accepted ? undefined : this.closedDuringHandshake()));
     if (this.activeCalls === 0) session.unref();
     this.session = session;
     return session;
   }
 
-  private connectOptions(): http2.SecureClientSessionOptions {
-    const settings = { initialWindowSize: STREAM_WINDOW, enablePush: false };
+  private closedDuringHandshake(): Error {
+    const hint = this.options.tls ? ' (TLS servers do this when they reject the client certificate)' : '';
+    return new Error(`the server closed the connection before sending its HTTP/2 SETTINGS${hint}`);
+  }
+
+  /** Dials the target: TCP (or a unix socket), with TLS on top when configured. */
+  private openSocket(): net.Socket {
     const target = this.target;
-    const tlsOptions = this.options.tls;
-    const options: http2.SecureClientSessionOptions = { settings };
     // Headers, small messages and trailers are separate writes: Nagle's algorithm must not hold them back.
-    const socket = () => (target.kind === 'unix' ? net.connect(target.path) : net.connect({ host: target.host, port: target.port, noDelay: true }));
-    if (!tlsOptions) {
-      options.createConnection = socket;
-      return options;
-    }
-    options.createConnection = () =>
-      tls.connect({
-        socket: socket(),
-        servername: tlsOptions.serverNameOverride ?? (target.kind === 'tcp' && !net.isIP(target.host) ? target.host : undefined),
-        ca: tlsOptions.ca,
-        cert: tlsOptions.cert,
-        key: tlsOptions.key,
-        ALPNProtocols: ['h2'],
-      });
-    return options;
+    const raw = target.kind === 'unix' ? net.connect(target.path) : net.connect({ host: target.host, port: target.port, noDelay: true });
+    const tlsOptions = this.options.tls;
+    if (!tlsOptions) return raw;
+    return tls.connect({
+      socket: raw,
+      servername: tlsOptions.serverNameOverride ?? (target.kind === 'tcp' && !net.isIP(target.host) ? target.host : undefined),
+      ca: tlsOptions.ca,
+      cert: tlsOptions.cert,
+      key: tlsOptions.key,
+      ALPNProtocols: ['h2'],
+    });
   }
 }
