@@ -224,6 +224,20 @@ describe('connections', () => {
     server.forceShutdown();
   });
 
+  it('a server that accepts TCP but never speaks HTTP/2 fails calls after the connect timeout', async () => {
+    const net = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const channel = new Channel(`127.0.0.1:${port}`, { connectTimeoutMs: 200 });
+    const err = await expectGrpcError(createClient(probeService, channel).unary({}), Status.UNAVAILABLE);
+    expect(err.details).toMatch(/no HTTP\/2 SETTINGS from the server within 200 ms/);
+    channel.close();
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+
   it('a client that vanishes mid-stream aborts the server handler', async () => {
     const p = await startProbe();
     const aborted = p.seen.nextAbort();

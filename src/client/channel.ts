@@ -17,6 +17,8 @@ export interface ChannelOptions {
   /** Reconnect backoff bounds (defaults 1 s and 120 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long connecting may take, up to the server's HTTP/2 SETTINGS (default 20 s). */
+  connectTimeoutMs?: number;
 }
 
 /**

@@ -21,7 +21,11 @@ export interface ConnectionOptions {
   /** Reconnect backoff bounds, mainly for tests. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long a new connection may take to reach the server's HTTP/2 SETTINGS (default 20 s, as in gRPC's backoff spec). */
+  connectTimeoutMs?: number;
 }
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 
 const STREAM_WINDOW = 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
@@ -118,7 +122,14 @@ export class ClientConnection {
       this.lastError = err;
       if (!accepted) this.retryAt = Date.now() + this.backoff.nextDelay();
     };
+    // A peer that accepts TCP but never speaks HTTP/2 must not hold calls forever.
+    const connectTimeout = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      socket.destroy(new Error(`no HTTP/2 SETTINGS from the server within ${connectTimeout} ms`));
+    }, connectTimeout);
+    timer.unref();
     session.once('remoteSettings', () => {
+      clearTimeout(timer);
       accepted = true;
       this.backoff.reset();
       this.lastError = undefined;
@@ -135,6 +146,7 @@ export class ClientConnection {
     // A TLS session the server refuses after the handshake (e.g. no client certificate) dies with an
     // error on the socket only: the session emits neither 'error' nor 'close'. Watch the socket itself.
     const socketGone = (err?: Error) => {
+      clearTimeout(timer);
       if (err) failed(err);
       forget();
       if (!session.destroyed) session.destroy();
