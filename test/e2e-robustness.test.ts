@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Channel, Server, Status, createClient, encodeFrame, framePrefix, type ResponseStream } from '../src/index.js';
-import { Observations, collect, expectGrpcError, probeImplementation, probeService, startProbe, type ProbeSetup, type Res } from './support/probe.js';
+import { Channel, Server, Status, createClient, encodeFrame, framePrefix, type BidiStream, type ResponseStream } from '../src/index.js';
+import { Observations, collect, expectGrpcError, probeImplementation, probeService, startProbe, type ProbeSetup, type Req, type Res } from './support/probe.js';
 import { rawRequest, rawServer, statusOf } from './support/raw-http2.js';
 
 const reqType = probeService.methods.Unary;
@@ -107,6 +107,13 @@ describe('server facing bad input (raw HTTP/2 client)', () => {
     await gz.close();
   });
 
+  it('closes the stream after its status even if the client never half-closes (RST_STREAM NO_ERROR)', async () => {
+    // ClientStream with a failing message: the status goes out while the client keeps its side open.
+    const r = await rawRequest(session, { ':path': '/e2e.Probe/ClientStream' }, frame({ failCode: Status.ABORTED, failMessage: 'early' }), false);
+    expect(statusOf(r)).toEqual({ code: Status.ABORTED, message: 'early' });
+    expect(r.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+  });
+
   it('uses Trailers-Only with content-type for errors before any message', async () => {
     const r = await rawRequest(session, { ':path': '/nope.Svc/Call' }, frame({}));
     expect(r.trailers).toBeUndefined();
@@ -176,6 +183,23 @@ describe('client facing a misbehaving server (raw HTTP/2 server)', () => {
     expect((await errorFrom((s) => s.close(http2.constants.NGHTTP2_REFUSED_STREAM))).code).toBe(Status.UNAVAILABLE);
     expect((await errorFrom((s) => s.close(http2.constants.NGHTTP2_CANCEL))).code).toBe(Status.CANCELLED);
     expect((await errorFrom((s) => s.close(http2.constants.NGHTTP2_PROTOCOL_ERROR))).code).toBe(Status.INTERNAL);
+  });
+
+  it('closes its side of a bidi stream once the status arrives, even without end()', async () => {
+    let serverStreamClosed!: () => void;
+    const closed = new Promise<void>((r) => (serverStreamClosed = r));
+    const server = await rawServer((s) => {
+      s.on('data', () => {});
+      s.on('close', () => serverStreamClosed());
+      s.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(Status.FAILED_PRECONDITION) }, { endStream: true });
+    });
+    const channel = new Channel(`127.0.0.1:${server.port}`);
+    const call: BidiStream<Req, Res> = createClient(probeService, channel).bidi();
+    void call.write({});
+    await expectGrpcError(call.status, Status.FAILED_PRECONDITION);
+    await closed; // without the client closing its side, the server's stream would stay open
+    channel.close();
+    server.close();
   });
 
   it('treats RST_STREAM(NO_ERROR) after trailers as a normal end', async () => {

@@ -267,6 +267,12 @@ export class ClientCall<Req, Res> {
   private finish(error: GrpcError | undefined, trailers: Metadata = error?.metadata ?? new Metadata()): void {
     if (this.finished) return;
     this.finished = true;
+    // The status came before we half-closed (e.g. an early error on a bidi call): writes are
+    // dropped from now on, so end our side rather than leave the stream open until the session closes.
+    if (!this.halfClosed && this.stream && !this.stream.destroyed) {
+      this.halfClosed = true;
+      this.stream.close(NGHTTP2_CANCEL);
+    }
     clearTimeout(this.timer);
     if (this.abortListener) this.options.signal!.removeEventListener('abort', this.abortListener);
     this.options.onTrailer?.(trailers);

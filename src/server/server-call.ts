@@ -1,4 +1,4 @@
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import { ACCEPT_ENCODING, compressorFor, peerAccepts, type Compressor } from '../wire/compression.js';
 import { GrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
@@ -104,12 +104,27 @@ export class ServerResponse {
       this.headersSent = true;
       const head = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
       this.stream.respond({ ...head, ...trailers }, { endStream: true });
+      this.closeRequestSide();
       return;
     }
     this.stream.once('wantTrailers', () => {
-      if (!this.stream.destroyed) this.stream.sendTrailers(trailers);
+      if (this.stream.destroyed) return;
+      this.stream.sendTrailers(trailers);
+      this.closeRequestSide();
     });
     this.stream.end();
+  }
+
+  /**
+   * After the status, a client that is still sending gets RST_STREAM(NO_ERROR), as the spec allows, so
+   * the stream does not stay half-open for as long as the client keeps it. Deferred a turn so the
+   * trailers are written first.
+   */
+  private closeRequestSide(): void {
+    setImmediate(() => {
+      const { stream } = this;
+      if (!stream.destroyed && !stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    });
   }
 
   finishWithError(err: GrpcError): void {
