@@ -3,17 +3,14 @@ import type { MethodDefinition } from '../service.js';
 import { ACCEPT_ENCODING, compressorFor, type Compressor } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
-import { percentDecode } from '../wire/percent.js';
-import { Status, parseStatusCode, statusFromHttp } from '../wire/status.js';
+import { Status } from '../wire/status.js';
 import { encodeTimeout } from '../wire/timeout.js';
 import type { ClientConnection } from '../transport/client-connection.js';
 import { createMessageReader, drained, writeMessage } from '../transport/message-io.js';
 import { remainingTime, type CallOptions } from './call-options.js';
-import { rstStatus } from './rst-status.js';
+import { cancelledError, nonGrpcResponse, rstStatus, statusFromTrailers } from './call-status.js';
 
 const USER_AGENT = 'tsgrpc/0.1.0';
-/** Handed to sinks that said they ignore the trailers of a successful call. */
-const EMPTY_METADATA = new Metadata();
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -183,7 +180,7 @@ export class ClientCall<Req, Res> {
         this.rawTrailers = rawHeaders;
         return;
       }
-      const problem = this.checkResponseHeaders(headers);
+      const problem = nonGrpcResponse(this.httpStatus, headers);
       if (problem) return this.cancelWith(problem);
       try {
         reader.setEncoding(headers['grpc-encoding'] as string | undefined);
@@ -233,35 +230,10 @@ export class ClientCall<Req, Res> {
     });
   }
 
-  /** A response that is not a gRPC response: map its HTTP status (doc/http-grpc-status-mapping.md). */
-  private checkResponseHeaders(headers: http2.IncomingHttpHeaders): GrpcError | undefined {
-    const contentType = headers['content-type'];
-    if (this.httpStatus !== 200) {
-      return new GrpcError(statusFromHttp(this.httpStatus), `received HTTP status ${this.httpStatus} (content-type ${JSON.stringify(contentType ?? '')}) instead of a gRPC response`);
-    }
-    if (!contentType || !/^application\/grpc(?:[+;]|$)/.test(contentType)) {
-      return new GrpcError(Status.UNKNOWN, `received content-type ${JSON.stringify(contentType ?? '')} instead of application/grpc`);
-    }
-    return undefined;
-  }
-
   private finishFromTrailers(): void {
-    const trailers = this.trailerHeaders;
-    if (!trailers) {
-      const code = this.httpStatus === 200 ? Status.INTERNAL : statusFromHttp(this.httpStatus);
-      return this.finish(new GrpcError(code, 'the server ended the stream without a grpc-status'));
-    }
-    const code = parseStatusCode(trailers['grpc-status'] as string | undefined);
-    if (code === Status.OK && !this.sink.wantsTrailers && !this.options.onTrailer) return this.finish(undefined, EMPTY_METADATA);
-    const metadata = Metadata.fromRawHeaders(this.rawTrailers ?? []);
-    if (code === undefined) {
-      return this.finish(new GrpcError(Status.INTERNAL, 'trailers arrived without a grpc-status', metadata), metadata);
-    }
-    if (code === Status.OK) return this.finish(undefined, metadata);
-    const message = percentDecode(String(trailers['grpc-message'] ?? ''));
-    const detailsRaw = trailers['grpc-status-details-bin'];
-    const details = typeof detailsRaw === 'string' ? Buffer.from(detailsRaw, 'base64') : undefined;
-    this.finish(new GrpcError(code, message, metadata, details), metadata);
+    const wantOkTrailers = !!this.sink.wantsTrailers || !!this.options.onTrailer;
+    const { error, trailers } = statusFromTrailers(this.trailerHeaders, this.rawTrailers ?? [], this.httpStatus, wantOkTrailers);
+    this.finish(error, trailers);
   }
 
   private finish(error: GrpcError | undefined, trailers: Metadata = error?.metadata ?? new Metadata()): void {
@@ -278,11 +250,4 @@ export class ClientCall<Req, Res> {
     this.options.onTrailer?.(trailers);
     this.sink.end(error, trailers);
   }
-}
-
-function cancelledError(signal: AbortSignal): GrpcError {
-  const reason = signal.reason;
-  if (reason instanceof GrpcError) return reason;
-  const why = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
-  return new GrpcError(Status.CANCELLED, `call cancelled by the client${why}`);
 }
