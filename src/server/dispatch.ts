@@ -80,10 +80,8 @@ class ServerCallRunner {
   ) {
     this.kind = callKind(registered.definition);
     const deadline = timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs);
-    const peer = () => {
-      const socket = stream.session?.socket;
-      return socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
-    };
+    const socket = stream.session?.socket;
+    const peer = () => (socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown');
     this.ctx = new CallContext(
       rawHeaders,
       deadline,
