@@ -3,44 +3,46 @@
  * streaming, client streaming and bidi streaming, plus an error and a deadline.
  */
 import { fileURLToPath } from 'node:url';
-import { Channel, GrpcError, Metadata, Server, Status, createClient, loadProto, type ServerCallContext } from '../src/index.js';
+import { Channel, GrpcError, Metadata, Server, Status, loadProto } from '../src/index.js';
+// Typed stubs, generated from greeter.proto by `npm run gen:demo` (tsgrpc-gen).
+import { createGreeterClient, greeterDefinition, type GreeterImplementation } from './generated/greeter.js';
 
 const protoPath = fileURLToPath(new URL('../../examples/greeter.proto', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const { services } = await loadProto(protoPath);
-  const greeter = services['demo.Greeter'];
+  const greeter = greeterDefinition(await loadProto(protoPath));
 
-  const server = new Server();
-  server.addService(greeter, {
-    async sayHello(req: { name: string }, ctx: ServerCallContext) {
+  const implementation: GreeterImplementation = {
+    async sayHello(req, ctx) {
       if (!req.name) throw new GrpcError(Status.INVALID_ARGUMENT, 'name must not be empty');
       if (req.name === 'slow') await sleep(500);
       ctx.trailers.set('served-by', 'tsgrpc-demo');
       return { message: `Hello, ${req.name}!` };
     },
-    async *countTo(req: { limit: number }) {
+    *countTo(req) {
       for (let i = 1; i <= req.limit; i++) yield { value: i };
     },
-    async sum(numbers: AsyncIterable<{ value: number }>) {
+    async sum(numbers) {
       let total = 0;
       for await (const n of numbers) total += n.value;
       return { value: total };
     },
-    async *chat(requests: AsyncIterable<{ name: string }>) {
+    async *chat(requests) {
       for await (const r of requests) yield { message: `echo: ${r.name}` };
     },
-  });
+  };
+  const server = new Server();
+  server.addService(greeter, implementation);
   const port = await server.listen('127.0.0.1:0');
   console.log(`server listening on 127.0.0.1:${port}`);
 
   const channel = new Channel(`127.0.0.1:${port}`);
-  const client = createClient(greeter, channel);
+  const client = createGreeterClient(channel, greeter);
 
   const reply = await client.sayHello({ name: 'world' }, {
     metadata: new Metadata({ 'x-request-id': 'demo-1' }),
-    onTrailer: (md: Metadata) => console.log(`  trailers: served-by=${md.get('served-by')}`),
+    onTrailer: (md) => console.log(`  trailers: served-by=${md.get('served-by')}`),
   });
   console.log(`unary            SayHello -> ${JSON.stringify(reply.message)}`);
 
