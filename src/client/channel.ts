@@ -42,8 +42,7 @@ export class Channel {
     return new Promise<Res>((resolve, reject) => {
       const call = this.singleResponseCall(method, options, resolve, reject);
       call.start();
-      void call.write(request).catch(() => {});
-      call.end();
+      call.writeLast(request);
     });
   }
 
@@ -52,8 +51,7 @@ export class Channel {
     const call = new ClientCall(this.connection, method, this.limits, options, stream.sink());
     stream.attach(call);
     call.start();
-    void call.write(request).catch(() => {});
-    call.end();
+    call.writeLast(request);
     return stream;
   }
 

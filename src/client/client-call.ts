@@ -102,12 +102,24 @@ export class ClientCall<Req, Res> {
     }
     this.stream = stream;
     this.listen(stream);
-    for (const [bytes, compressed] of pending) writeMessage(stream, bytes, Number.MAX_SAFE_INTEGER, compressed ? this.compressor : undefined);
-    if (this.halfClosed) stream.end();
+    pending.forEach(([bytes, compressed], i) => {
+      const last = this.halfClosed && i === pending.length - 1;
+      writeMessage(stream, bytes, Number.MAX_SAFE_INTEGER, compressed ? this.compressor : undefined, last);
+    });
+    if (this.halfClosed && pending.length === 0) stream.end();
   }
 
   /** Sends one request; resolves when the stream can take more (dropped silently once the call ended). */
   write(request: Req, compress = true): Promise<void> {
+    return this.send(request, compress, false);
+  }
+
+  /** Sends the only request and half-closes in the same DATA frame (unary and server-streaming calls). */
+  writeLast(request: Req): void {
+    void this.send(request, true, true).catch(() => {});
+  }
+
+  private send(request: Req, compress: boolean, last: boolean): Promise<void> {
     if (this.finished || this.halfClosed) return Promise.resolve();
     let bytes: Uint8Array;
     try {
@@ -120,13 +132,15 @@ export class ClientCall<Req, Res> {
       this.cancelWith(error);
       return Promise.reject(error);
     }
+    if (last) this.halfClosed = true;
     const stream = this.stream;
     if (!stream) {
       // Still waiting for the connection: keep the message until the stream opens.
       this.pendingWrites?.push([bytes, compress]);
       return Promise.resolve();
     }
-    return drained(stream, writeMessage(stream, bytes, Number.MAX_SAFE_INTEGER, compress ? this.compressor : undefined));
+    const accepted = writeMessage(stream, bytes, Number.MAX_SAFE_INTEGER, compress ? this.compressor : undefined, last);
+    return drained(stream, accepted);
   }
 
   /** Half-closes: no more requests. */

@@ -54,25 +54,28 @@ export const STREAM_BUFFER_LIMIT = 256 * 1024;
 
 /**
  * Serializes, checks the send limit, optionally compresses and frames one
- * message, and writes it. Returns false when the writer should wait for 'drain'.
+ * message, and writes it (ending the stream with it when `endStream`). Returns false when the writer should wait for 'drain'.
  */
 export function writeMessage(
   stream: http2.Http2Stream,
   bytes: Uint8Array,
   maxSendSize: number,
   compressor: Compressor | undefined,
+  endStream = false,
 ): boolean {
   if (bytes.length > maxSendSize) {
     throw new GrpcError(Status.RESOURCE_EXHAUSTED, `sent message larger than max (${bytes.length} vs. ${maxSendSize})`);
   }
   const payload = compressor ? compressor.compress(bytes) : bytes;
   const frames = encodeFrame(payload, compressor !== undefined);
+  // With endStream, the last frame carries END_STREAM instead of a separate empty DATA frame after it.
+  const finalWrite = endStream ? (b: Buffer) => stream.end(b) : (b: Buffer) => stream.write(b);
   if (frames.length === 1) {
-    stream.write(frames[0]);
+    finalWrite(frames[0]);
   } else {
     stream.cork();
     stream.write(frames[0]);
-    stream.write(frames[1]);
+    finalWrite(frames[1]);
     stream.uncork();
   }
   return stream.writableLength < STREAM_BUFFER_LIMIT;
