@@ -6,7 +6,7 @@ import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { encodeTimeout } from '../wire/timeout.js';
 import type { ClientConnection } from '../transport/client-connection.js';
-import { createMessageReader, drained, writeMessage } from '../transport/message-io.js';
+import { checkSendSize, createMessageReader, drained, writeMessage } from '../transport/message-io.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError, nonGrpcResponse, rstStatus, statusFromTrailers } from './call-status.js';
 
@@ -104,7 +104,7 @@ export class ClientCall<Req, Res> {
     this.listen(stream);
     pending.forEach(([bytes, compressed], i) => {
       const last = this.halfClosed && i === pending.length - 1;
-      writeMessage(stream, bytes, Number.MAX_SAFE_INTEGER, compressed ? this.compressor : undefined, last);
+      writeMessage(stream, bytes, compressed ? this.compressor : undefined, last);
     });
     if (this.halfClosed && pending.length === 0) stream.end();
   }
@@ -124,9 +124,7 @@ export class ClientCall<Req, Res> {
     let bytes: Uint8Array;
     try {
       bytes = this.method.serializeRequest(request);
-      if (bytes.length > this.limits.maxSendMessageSize) {
-        throw new GrpcError(Status.RESOURCE_EXHAUSTED, `sent message larger than max (${bytes.length} vs. ${this.limits.maxSendMessageSize})`);
-      }
+      checkSendSize(bytes, this.limits.maxSendMessageSize);
     } catch (err) {
       const error = toGrpcError(err, Status.INTERNAL, 'could not serialize the request');
       this.cancelWith(error);
@@ -139,7 +137,7 @@ export class ClientCall<Req, Res> {
       this.pendingWrites?.push([bytes, compress]);
       return Promise.resolve();
     }
-    const accepted = writeMessage(stream, bytes, Number.MAX_SAFE_INTEGER, compress ? this.compressor : undefined, last);
+    const accepted = writeMessage(stream, bytes, compress ? this.compressor : undefined, last);
     return drained(stream, accepted);
   }
 

@@ -4,7 +4,7 @@ import { GrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { percentEncode } from '../wire/percent.js';
 import { Status } from '../wire/status.js';
-import { drained, writeMessage } from '../transport/message-io.js';
+import { checkSendSize, drained, writeMessage } from '../transport/message-io.js';
 
 type Headers = Record<string, string | string[] | number>;
 
@@ -75,7 +75,8 @@ export class ServerResponse {
     if (this.isFinished) return true;
     this.sendHeaders();
     const compressor = this.compressMessages ? this.compressor : undefined;
-    return writeMessage(this.stream, bytes, this.maxSendSize, compressor);
+    checkSendSize(bytes, this.maxSendSize);
+    return writeMessage(this.stream, bytes, compressor);
   }
 
   /** Resolves when the stream can take more data (or has closed). */
@@ -83,12 +84,10 @@ export class ServerResponse {
     return drained(this.stream, false);
   }
 
-  /** Writes the only response message and ends the call OK, in as few writes as the stream allows. */
+  /** Writes the only response message and ends the call OK, without waiting for drain in between. */
   sendLast(bytes: Uint8Array): void {
     if (this.isFinished) return;
-    this.sendHeaders();
-    const compressor = this.compressMessages ? this.compressor : undefined;
-    writeMessage(this.stream, bytes, this.maxSendSize, compressor);
+    this.write(bytes);
     this.finish(Status.OK, '');
   }
 

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { lowerCamel, type ServiceDefinition } from '../service.js';
-import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
+import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW } from '../transport/message-io.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
 import { parseListenAddress } from './listen-address.js';
@@ -32,9 +32,6 @@ export interface ServerOptions {
   onHandlerError?: (error: unknown, method: string) => void;
 }
 
-/** Per-stream and per-connection flow-control windows: larger than HTTP/2's 64 KiB default so big messages are not throttled. */
-const STREAM_WINDOW = 1024 * 1024;
-const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
 export class Server {
   private readonly methods = new Map<string, RegisteredMethod>();

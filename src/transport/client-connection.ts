@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { GrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { Backoff } from './backoff.js';
+import { CONNECTION_WINDOW, STREAM_WINDOW } from './message-io.js';
 import type { Target } from './target.js';
 
 export interface ClientTlsOptions {
@@ -27,8 +28,6 @@ export interface ConnectionOptions {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 
-const STREAM_WINDOW = 1024 * 1024;
-const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
 /**
  * One HTTP/2 session to a target, made on first use and remade after it

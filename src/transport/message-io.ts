@@ -9,9 +9,12 @@ export const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
 /** Default send limit: unbounded, as in other gRPC implementations. */
 export const DEFAULT_MAX_SEND = Number.MAX_SAFE_INTEGER;
 
-export interface IncomingMessageInfo {
-  compressed: boolean;
-}
+/**
+ * Flow-control windows for both sides, per stream and per connection: larger
+ * than HTTP/2's 64 KiB default so big messages are not throttled.
+ */
+export const STREAM_WINDOW = 1024 * 1024;
+export const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
 /**
  * Turns DATA chunks into deserialized messages: frame decoding, the size
@@ -52,32 +55,34 @@ export function createMessageReader<T>(
  */
 export const STREAM_BUFFER_LIMIT = 256 * 1024;
 
+/** The send limit, checked on the serialized message before it is compressed or framed. */
+export function checkSendSize(bytes: Uint8Array, maxSendSize: number): void {
+  if (bytes.length > maxSendSize) {
+    throw new GrpcError(Status.RESOURCE_EXHAUSTED, `sent message larger than max (${bytes.length} vs. ${maxSendSize})`);
+  }
+}
+
 /**
- * Serializes, checks the send limit, optionally compresses and frames one
- * message, and writes it (ending the stream with it when `endStream`). Returns false when the writer should wait for 'drain'.
+ * Optionally compresses, frames and writes one serialized message (ending the
+ * stream with it when `endStream`). Returns false when the writer should wait for 'drain'.
  */
 export function writeMessage(
   stream: http2.Http2Stream,
   bytes: Uint8Array,
-  maxSendSize: number,
   compressor: Compressor | undefined,
   endStream = false,
 ): boolean {
-  if (bytes.length > maxSendSize) {
-    throw new GrpcError(Status.RESOURCE_EXHAUSTED, `sent message larger than max (${bytes.length} vs. ${maxSendSize})`);
-  }
   const payload = compressor ? compressor.compress(bytes) : bytes;
   const frames = encodeFrame(payload, compressor !== undefined);
-  // With endStream, the last frame carries END_STREAM instead of a separate empty DATA frame after it.
-  const finalWrite = endStream ? (b: Buffer) => stream.end(b) : (b: Buffer) => stream.write(b);
-  if (frames.length === 1) {
-    finalWrite(frames[0]);
-  } else {
+  if (frames.length > 1) {
     stream.cork();
     stream.write(frames[0]);
-    finalWrite(frames[1]);
-    stream.uncork();
   }
+  const last = frames[frames.length - 1];
+  // With endStream, the last frame carries END_STREAM instead of a separate empty DATA frame after it.
+  if (endStream) stream.end(last);
+  else stream.write(last);
+  if (frames.length > 1) stream.uncork();
   return stream.writableLength < STREAM_BUFFER_LIMIT;
 }
 
