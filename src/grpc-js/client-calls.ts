@@ -1,0 +1,141 @@
+import { EventEmitter } from 'node:events';
+import { Duplex, Readable, Writable } from 'node:stream';
+import { GrpcError, Status, type CallOptions as NativeCallOptions, type Metadata as NativeMetadata } from '../index.js';
+import { serviceError, type ServiceError, type StatusObject } from './errors.js';
+import { fromNative, type Metadata } from './metadata.js';
+
+/** What a client call object offers, whatever its stream shape. */
+export interface SurfaceCall {
+  cancel(): void;
+  getPeer(): string;
+}
+
+/**
+ * The wiring every compat client call shares: the native call options
+ * (cancellation, header and trailer hooks), and grpc-js's way of reporting
+ * the end: a ServiceError or a response, then the 'status' event.
+ */
+export class CallLink {
+  readonly controller = new AbortController();
+  trailers: NativeMetadata | undefined;
+
+  constructor(private readonly emitter: EventEmitter, readonly peer: string) {}
+
+  nativeOptions(base: NativeCallOptions): NativeCallOptions {
+    base.signal = this.controller.signal;
+    base.onHeader = (md) => this.emitter.emit('metadata', fromNative(md));
+    base.onTrailer = (md) => {
+      this.trailers = md;
+    };
+    return base;
+  }
+
+  cancel(): void {
+    this.controller.abort(new GrpcError(Status.CANCELLED, 'Cancelled on client'));
+  }
+
+  /** The grpc-js status object for how the native call ended. */
+  status(error: unknown): StatusObject {
+    const metadata = fromNative(this.trailers);
+    if (error === undefined) return { code: Status.OK, details: 'OK', metadata };
+    if (!(error instanceof GrpcError)) return { code: Status.INTERNAL, details: String((error as Error)?.message ?? error), metadata };
+    return { code: error.code, details: grpcJsDetails(error), metadata };
+  }
+}
+
+/** grpc-js's wording for the statuses a client decides itself, which programs often compare. */
+function grpcJsDetails(error: GrpcError): string {
+  if (error.code === Status.DEADLINE_EXCEEDED && /^deadline exceeded (after|before)/.test(error.details)) return 'Deadline exceeded';
+  return error.details;
+}
+
+function errorFrom(status: StatusObject): ServiceError {
+  return serviceError(status);
+}
+
+export class ClientUnaryCall extends EventEmitter implements SurfaceCall {
+  /** @internal */
+  _link!: CallLink;
+  cancel(): void {
+    this._link.cancel();
+  }
+  getPeer(): string {
+    return this._link.peer;
+  }
+}
+
+export type UnaryCallback<Res> = (err: ServiceError | null, value?: Res) => void;
+
+/** Settles a unary or client-streaming call the way grpc-js does: callback first, then 'status'. */
+export function settleUnary<Res>(call: ClientUnaryCall | ClientWritableStream<unknown>, result: Promise<Res>, callback: UnaryCallback<Res>): void {
+  const link = call._link;
+  result.then(
+    (value) => {
+      const status = link.status(undefined);
+      callback(null, value);
+      call.emit('status', status);
+    },
+    (err: unknown) => {
+      const status = link.status(err);
+      if (status.code === Status.UNIMPLEMENTED && /without sending a response message/.test(status.details)) status.details = 'No message received';
+      callback(errorFrom(status));
+      call.emit('status', status);
+    },
+  );
+}
+
+export class ClientReadableStream<Res> extends Readable implements SurfaceCall {
+  /** @internal */
+  _link!: CallLink;
+  constructor() {
+    super({ objectMode: true });
+  }
+  cancel(): void {
+    this._link.cancel();
+  }
+  getPeer(): string {
+    return this._link.peer;
+  }
+}
+
+/** Ends a response stream as grpc-js does: end of data, then 'error' for a failure, then 'status'. */
+export function endResponses(stream: Readable & { _link: CallLink }, error: unknown): void {
+  const status = stream._link.status(error);
+  if (error === undefined) {
+    stream.emit('status', status);
+    return;
+  }
+  stream.push(null);
+  stream.emit('error', errorFrom(status));
+  stream.emit('status', status);
+}
+
+export class ClientWritableStream<Req> extends Writable implements SurfaceCall {
+  /** @internal */
+  _link!: CallLink;
+  constructor() {
+    super({ objectMode: true });
+  }
+  cancel(): void {
+    this._link.cancel();
+  }
+  getPeer(): string {
+    return this._link.peer;
+  }
+}
+
+export class ClientDuplexStream<Req, Res> extends Duplex implements SurfaceCall {
+  /** @internal */
+  _link!: CallLink;
+  constructor() {
+    super({ objectMode: true });
+  }
+  cancel(): void {
+    this._link.cancel();
+  }
+  getPeer(): string {
+    return this._link.peer;
+  }
+}
+
+export type { Metadata };

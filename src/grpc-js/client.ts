@@ -1,0 +1,207 @@
+import { Channel as NativeChannel, type CallOptions as NativeCallOptions, type MethodDefinition as NativeMethod } from '../index.js';
+import { Outbox, pullFrom } from './bridge.js';
+import { clientSettings, type ChannelOptions } from './channel-options.js';
+import {
+  CallLink, ClientDuplexStream, ClientReadableStream, ClientUnaryCall, ClientWritableStream,
+  endResponses, settleUnary, type UnaryCallback,
+} from './client-calls.js';
+import { propagate } from './constants.js';
+import { channelTls, type ChannelCredentials } from './credentials.js';
+import { isMetadata, Metadata, toNative } from './metadata.js';
+import { clientMethod } from './service-definition.js';
+
+export type Deadline = Date | number;
+
+export interface CallOptions {
+  deadline?: Deadline;
+  host?: string;
+  /** A server call (from a tsgrpc/grpc-js handler) whose deadline and cancellation this call inherits. */
+  parent?: { _ctx?: { deadline: Date | undefined; signal: AbortSignal } };
+  propagate_flags?: number;
+  credentials?: unknown;
+  interceptors?: unknown[];
+  interceptor_providers?: unknown[];
+}
+
+export type ClientOptions = ChannelOptions;
+
+function unsupported(what: string): never {
+  throw new Error(`tsgrpc/grpc-js: ${what} is not supported yet; keep using @grpc/grpc-js for programs that need it`);
+}
+
+/** The part of grpc-js's Channel that tsgrpc can back today. */
+export class Channel {
+  constructor(private readonly target: string, private readonly native: NativeChannel) {}
+  getTarget(): string {
+    return this.target;
+  }
+  close(): void {
+    this.native.close();
+  }
+  getConnectivityState(_tryToConnect: boolean): never {
+    return unsupported('Channel.getConnectivityState');
+  }
+  watchConnectivityState(): never {
+    return unsupported('Channel.watchConnectivityState');
+  }
+}
+
+type Serialize = (value: any) => Buffer;
+type Deserialize = (bytes: Buffer) => any;
+
+/**
+ * grpc-js's Client: one native Channel, and the four request methods with
+ * grpc-js's argument overloads. Generated clients (makeClientConstructor)
+ * are subclasses that fill in path and serializers.
+ */
+export class Client {
+  private readonly channel: NativeChannel;
+  private readonly compatChannel: Channel;
+  private readonly compression: 'gzip' | 'deflate' | undefined;
+  private readonly methods = new Map<string, NativeMethod>();
+
+  constructor(address: string, credentials: ChannelCredentials, options: ClientOptions = {}) {
+    const settings = clientSettings(options);
+    let tls = channelTls(credentials);
+    if (settings.serverNameOverride !== undefined) {
+      if (!tls) throw new Error('tsgrpc/grpc-js: "grpc.ssl_target_name_override" needs TLS credentials');
+      tls = { ...tls, serverNameOverride: settings.serverNameOverride };
+    }
+    this.channel = new NativeChannel(address, { ...settings.channel, tls });
+    this.compatChannel = new Channel(address, this.channel);
+    this.compression = settings.compression;
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+
+  getChannel(): Channel {
+    return this.compatChannel;
+  }
+
+  waitForReady(_deadline: Deadline, _callback: (error?: Error) => void): never {
+    return unsupported('Client.waitForReady');
+  }
+
+  makeUnaryRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, argument: Req, ...rest: unknown[]): ClientUnaryCall {
+    const { metadata, options, callback } = unaryArguments<Res>(rest[0], rest[1], rest[2]);
+    const call = new ClientUnaryCall();
+    const link = (call._link = new CallLink(call, this.compatChannel.getTarget()));
+    const native = this.callOptions(link, metadata, options, call);
+    settleUnary(call, this.channel.unary(this.method(method, serialize, deserialize, false, false), argument, native), callback);
+    return call;
+  }
+
+  makeClientStreamRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, ...rest: unknown[]): ClientWritableStream<Req> {
+    const { metadata, options, callback } = unaryArguments<Res>(rest[0], rest[1], rest[2]);
+    const call = new ClientWritableStream<Req>();
+    const link = (call._link = new CallLink(call, this.compatChannel.getTarget()));
+    const native = this.callOptions(link, metadata, options, call);
+    const outbox = new Outbox<Req>();
+    call._write = (chunk, _encoding, done) => outbox.push(chunk, () => done());
+    call._final = (done) => {
+      outbox.end();
+      done();
+    };
+    const result = this.channel.clientStream(this.method(method, serialize, deserialize, true, false), outbox, native);
+    result.finally(() => outbox.close()).catch(() => {});
+    settleUnary(call, result, callback);
+    return call;
+  }
+
+  makeServerStreamRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, argument: Req, metadata?: unknown, options?: unknown): ClientReadableStream<Res> {
+    const args = streamArguments(metadata, options);
+    const call = new ClientReadableStream<Res>();
+    const link = (call._link = new CallLink(call, this.compatChannel.getTarget()));
+    const native = this.callOptions(link, args.metadata, args.options, call);
+    const responses = this.channel.serverStream(this.method(method, serialize, deserialize, false, true), argument, native);
+    call._read = pullFrom(call, responses, (err) => endResponses(call, err), () => endResponses(call, undefined));
+    // grpc-js reads as soon as the call starts; start pulling even before anyone listens for data.
+    call.read(0);
+    return call;
+  }
+
+  makeBidiStreamRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, metadata?: unknown, options?: unknown): ClientDuplexStream<Req, Res> {
+    const args = streamArguments(metadata, options);
+    const call = new ClientDuplexStream<Req, Res>();
+    const link = (call._link = new CallLink(call, this.compatChannel.getTarget()));
+    const native = this.callOptions(link, args.metadata, args.options, call);
+    const stream = this.channel.bidi(this.method(method, serialize, deserialize, true, true), native);
+    call._write = (chunk, _encoding, done) => {
+      // A write that fails (serialization) fails the call; the status reports it.
+      stream.write(chunk).then(() => done(), () => done());
+    };
+    call._final = (done) => {
+      stream.end();
+      done();
+    };
+    call._read = pullFrom(call, stream, (err) => endResponses(call, err), () => endResponses(call, undefined));
+    call.read(0);
+    return call;
+  }
+
+  /** The native method for a path; cached so a call allocates none. */
+  private method(path: string, serialize: Serialize, deserialize: Deserialize, requestStream: boolean, responseStream: boolean): NativeMethod {
+    const cached = this.methods.get(path);
+    if (cached && cached.serializeRequest === serialize && (cached as { deserialize?: Deserialize }).deserialize === deserialize) return cached;
+    const method = Object.assign(clientMethod(path, serialize, deserialize, { requestStream, responseStream }), { deserialize });
+    this.methods.set(path, method);
+    return method;
+  }
+
+  private callOptions(link: CallLink, metadata: Metadata, options: CallOptions, call: { once(event: 'status', fn: () => void): unknown }): NativeCallOptions {
+    if (options.credentials !== undefined) unsupported('CallOptions.credentials (call credentials)');
+    if (options.interceptors?.length) unsupported('CallOptions.interceptors');
+    if (options.interceptor_providers?.length) unsupported('CallOptions.interceptor_providers');
+    if (options.host !== undefined) unsupported('CallOptions.host');
+    if (metadata.getOptions?.().waitForReady) unsupported('Metadata option waitForReady');
+    const native: NativeCallOptions = {};
+    const md = toNative(metadata);
+    if (md) native.metadata = md;
+    if (this.compression) native.compression = this.compression;
+    let deadline = toDate(options.deadline);
+    const parent = options.parent?._ctx;
+    if (options.parent !== undefined && !parent) unsupported('CallOptions.parent that is not a tsgrpc/grpc-js server call');
+    if (parent) {
+      const flags = options.propagate_flags ?? propagate.DEFAULTS;
+      if (flags & propagate.DEADLINE && parent.deadline && (!deadline || parent.deadline < deadline)) deadline = parent.deadline;
+      if (flags & propagate.CANCELLATION) {
+        const signal = parent.signal;
+        const onAbort = () => link.cancel();
+        if (signal.aborted) queueMicrotask(onAbort);
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          call.once('status', () => signal.removeEventListener('abort', onAbort));
+        }
+      }
+    }
+    if (deadline) native.deadline = deadline;
+    return link.nativeOptions(native);
+  }
+}
+
+function toDate(deadline: Deadline | undefined): Date | undefined {
+  if (deadline === undefined || deadline === null) return undefined;
+  if (deadline instanceof Date) return deadline;
+  if (typeof deadline === 'number') return deadline === Infinity ? undefined : new Date(deadline);
+  throw new TypeError('deadline must be a Date or a number of milliseconds since the epoch');
+}
+
+const isFunction = (value: unknown): value is (...args: any[]) => void => typeof value === 'function';
+
+/** grpc-js's (metadata?, options?, callback) overloads; Metadata recognised by shape. */
+function unaryArguments<Res>(arg1: unknown, arg2: unknown, arg3: unknown): { metadata: Metadata; options: CallOptions; callback: UnaryCallback<Res> } {
+  if (isFunction(arg1)) return { metadata: new Metadata(), options: {}, callback: arg1 };
+  if (isFunction(arg2)) {
+    if (isMetadata(arg1)) return { metadata: arg1, options: {}, callback: arg2 };
+    return { metadata: new Metadata(), options: (arg1 ?? {}) as CallOptions, callback: arg2 };
+  }
+  if (!(isMetadata(arg1) && arg2 instanceof Object && isFunction(arg3))) throw new Error('Incorrect arguments passed');
+  return { metadata: arg1, options: arg2 as CallOptions, callback: arg3 };
+}
+
+function streamArguments(arg1: unknown, arg2: unknown): { metadata: Metadata; options: CallOptions } {
+  if (isMetadata(arg1)) return { metadata: arg1, options: (arg2 ?? {}) as CallOptions };
+  return { metadata: new Metadata(), options: (arg1 ?? {}) as CallOptions };
+}

@@ -1,0 +1,143 @@
+import type { ClientTlsOptions, ServerTlsOptions } from '../index.js';
+
+function notYet(what: string): never {
+  throw new Error(`tsgrpc/grpc-js: ${what} is not supported yet; keep using @grpc/grpc-js for programs that need it`);
+}
+
+function bufferOrNull(value: unknown, name: string): void {
+  if (value && !Buffer.isBuffer(value)) throw new TypeError(`${name}, if provided, must be a Buffer.`);
+}
+
+/** Per-call credentials (metadata generators). Mapped onto the native call-credentials layer once it lands. */
+export abstract class CallCredentials {
+  static createFromMetadataGenerator(_generator: unknown): CallCredentials {
+    return notYet('CallCredentials.createFromMetadataGenerator');
+  }
+  static createFromGoogleCredential(_credential: unknown): CallCredentials {
+    return notYet('CallCredentials.createFromGoogleCredential');
+  }
+  static createEmpty(): CallCredentials {
+    return notYet('CallCredentials.createEmpty');
+  }
+  abstract compose(other: CallCredentials): CallCredentials;
+}
+
+/** How a channel connects: plaintext (h2c) or TLS with the given roots and optional client certificate. */
+export class ChannelCredentials {
+  /** Read by shape (see channelTls), so credentials from another copy of this module work too. */
+  readonly _tsgrpcTls: ClientTlsOptions | undefined;
+
+  protected constructor(tls: ClientTlsOptions | undefined) {
+    this._tsgrpcTls = tls;
+  }
+
+  _isSecure(): boolean {
+    return this._tsgrpcTls !== undefined;
+  }
+
+  compose(_callCredentials: CallCredentials): ChannelCredentials {
+    if (!this._isSecure()) throw new Error('Cannot compose insecure credentials');
+    return notYet('ChannelCredentials.compose (call credentials)');
+  }
+
+  static createInsecure(): ChannelCredentials {
+    return new ChannelCredentials(undefined);
+  }
+
+  static createSsl(rootCerts?: Buffer | null, privateKey?: Buffer | null, certChain?: Buffer | null, verifyOptions?: { checkServerIdentity?: unknown; rejectUnauthorized?: boolean }): ChannelCredentials {
+    bufferOrNull(rootCerts, 'Root certificate');
+    bufferOrNull(privateKey, 'Private key');
+    bufferOrNull(certChain, 'Certificate chain');
+    if (privateKey && !certChain) throw new Error('Private key must be given with accompanying certificate chain');
+    if (!privateKey && certChain) throw new Error('Certificate chain must be given with accompanying private key');
+    if (verifyOptions?.checkServerIdentity !== undefined) notYet('createSsl verifyOptions.checkServerIdentity');
+    if (verifyOptions?.rejectUnauthorized === false) notYet('createSsl verifyOptions.rejectUnauthorized = false');
+    return new ChannelCredentials({ ca: rootCerts ?? undefined, key: privateKey ?? undefined, cert: certChain ?? undefined });
+  }
+
+  static createFromSecureContext(): ChannelCredentials {
+    return notYet('ChannelCredentials.createFromSecureContext');
+  }
+}
+
+/**
+ * The TLS options of any channel credentials: ours (from any copy of this
+ * module) by shape, and @grpc/grpc-js's insecure ones. Secure grpc-js
+ * credentials keep their keys inside a SecureContext we cannot read back.
+ */
+export function channelTls(credentials: unknown): ClientTlsOptions | undefined {
+  const creds = credentials as Partial<ChannelCredentials> | null;
+  if (typeof creds !== 'object' || creds === null || typeof creds._isSecure !== 'function') {
+    throw new TypeError('Channel credentials must be a ChannelCredentials object');
+  }
+  if ('_tsgrpcTls' in creds) return creds._tsgrpcTls;
+  if (!creds._isSecure()) return undefined;
+  return notYet('TLS credentials created by another gRPC library (create them with tsgrpc/grpc-js credentials.createSsl)');
+}
+
+export interface KeyCertPair {
+  private_key: Buffer;
+  cert_chain: Buffer;
+}
+
+export class ServerCredentials {
+  readonly _tsgrpcTls: ServerTlsOptions | undefined;
+
+  protected constructor(tls: ServerTlsOptions | undefined) {
+    this._tsgrpcTls = tls;
+  }
+
+  _isSecure(): boolean {
+    return this._tsgrpcTls !== undefined;
+  }
+
+  static createInsecure(): ServerCredentials {
+    return new ServerCredentials(undefined);
+  }
+
+  static createSsl(rootCerts: Buffer | null, keyCertPairs: KeyCertPair[], checkClientCertificate = false): ServerCredentials {
+    if (rootCerts !== null && !Buffer.isBuffer(rootCerts)) throw new TypeError('rootCerts must be null or a Buffer');
+    if (!Array.isArray(keyCertPairs)) throw new TypeError('keyCertPairs must be an array');
+    if (typeof checkClientCertificate !== 'boolean') throw new TypeError('checkClientCertificate must be a boolean');
+    keyCertPairs.forEach((pair, i) => {
+      if (pair === null || typeof pair !== 'object') throw new TypeError(`keyCertPair[${i}] must be an object`);
+      if (!Buffer.isBuffer(pair.private_key)) throw new TypeError(`keyCertPair[${i}].private_key must be a Buffer`);
+      if (!Buffer.isBuffer(pair.cert_chain)) throw new TypeError(`keyCertPair[${i}].cert_chain must be a Buffer`);
+    });
+    if (keyCertPairs.length !== 1) notYet(`ServerCredentials.createSsl with ${keyCertPairs.length} key/certificate pairs (exactly one is supported)`);
+    if (checkClientCertificate && rootCerts === null) notYet('checkClientCertificate without rootCerts (system roots for client certificates)');
+    const [pair] = keyCertPairs;
+    return new ServerCredentials({
+      key: pair.private_key,
+      cert: pair.cert_chain,
+      ca: rootCerts ?? undefined,
+      requestClientCert: checkClientCertificate,
+    });
+  }
+}
+
+/** Server TLS options from our ServerCredentials (any copy) or grpc-js's insecure ones. */
+export function serverTls(credentials: unknown): ServerTlsOptions | undefined {
+  const creds = credentials as Partial<ServerCredentials> | null;
+  if (typeof creds !== 'object' || creds === null || typeof creds._isSecure !== 'function') {
+    throw new TypeError('creds must be a ServerCredentials object');
+  }
+  if ('_tsgrpcTls' in creds) return creds._tsgrpcTls;
+  if (!creds._isSecure()) return undefined;
+  return notYet('TLS server credentials created by another gRPC library (create them with tsgrpc/grpc-js ServerCredentials.createSsl)');
+}
+
+/** grpc-js's `credentials` namespace object. */
+export const credentials = {
+  createInsecure: ChannelCredentials.createInsecure,
+  createSsl: ChannelCredentials.createSsl,
+  createFromSecureContext: ChannelCredentials.createFromSecureContext,
+  createFromMetadataGenerator: CallCredentials.createFromMetadataGenerator,
+  createFromGoogleCredential: CallCredentials.createFromGoogleCredential,
+  combineChannelCredentials(_channel: ChannelCredentials, ..._call: CallCredentials[]): ChannelCredentials {
+    return notYet('credentials.combineChannelCredentials');
+  },
+  combineCallCredentials(_first: CallCredentials, ..._rest: CallCredentials[]): CallCredentials {
+    return notYet('credentials.combineCallCredentials');
+  },
+};
