@@ -48,8 +48,9 @@ const surface = {
   sendMetadata(this: CallState, responseMetadata: Metadata): void {
     this._ctx.sendHeader(toNative(responseMetadata));
   },
+  /** Milliseconds since the epoch (Infinity for none), as grpc-js gives it. */
   getDeadline(this: CallState): Date | number {
-    return this._ctx.deadline ?? Infinity;
+    return this._ctx.deadline?.getTime() ?? Infinity;
   },
   getPath(this: CallState): string {
     return this._ctx.method;
