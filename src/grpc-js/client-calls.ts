@@ -16,13 +16,13 @@ export interface SurfaceCall {
  * the end: a ServiceError or a response, then the 'status' event.
  */
 export class CallLink {
-  readonly controller = new AbortController();
+  private readonly canceller = new CancelSwitch();
   trailers: NativeMetadata | undefined;
 
   constructor(private readonly emitter: EventEmitter, readonly peer: string) {}
 
   nativeOptions(base: NativeCallOptions): NativeCallOptions {
-    base.signal = this.controller.signal;
+    base.signal = this.canceller as unknown as AbortSignal;
     base.onHeader = (md) => this.emitter.emit('metadata', fromNative(md));
     base.onTrailer = (md) => {
       this.trailers = md;
@@ -31,7 +31,7 @@ export class CallLink {
   }
 
   cancel(): void {
-    this.controller.abort(new GrpcError(Status.CANCELLED, 'Cancelled on client'));
+    this.canceller.abort(new GrpcError(Status.CANCELLED, 'Cancelled on client'));
   }
 
   /** The grpc-js status object for how the native call ended. */
@@ -40,6 +40,33 @@ export class CallLink {
     if (error === undefined) return { code: Status.OK, details: 'OK', metadata };
     if (!(error instanceof GrpcError)) return { code: Status.INTERNAL, details: String((error as Error)?.message ?? error), metadata };
     return { code: error.code, details: grpcJsDetails(error), metadata };
+  }
+}
+
+/**
+ * The `signal` a compat call hands to the native call, so that cancel() can
+ * reach it. An AbortController (an EventTarget) per call was most of this
+ * layer's cost on the unary path, and the native call only reads `aborted`
+ * and `reason` and adds and removes 'abort' listeners, which is all this has.
+ */
+class CancelSwitch {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] = [];
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners = this.listeners.filter((l) => l !== listener);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    for (const listener of this.listeners.splice(0)) listener();
   }
 }
 
