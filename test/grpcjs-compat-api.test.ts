@@ -168,6 +168,22 @@ for (const [name, grpc] of Object.entries(MODULES)) {
         server.forceShutdown();
       });
 
+      it('clients share a Channel through channelOverride', async () => {
+        const server = new grpc.Server();
+        server.addService(grpc.loadPackageDefinition(greeterDef).hello.Greeter.service, greeterImpl);
+        const port = await bind(grpc, server);
+        const channel = new grpc.Channel(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {});
+        expect(channel.getTarget()).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}$`));
+        const Greeter = grpc.loadPackageDefinition(greeterDef).hello.Greeter;
+        const a = new Greeter('ignored:1', grpc.credentials.createInsecure(), { channelOverride: channel });
+        const b = new Greeter('ignored:1', grpc.credentials.createInsecure(), { channelOverride: channel });
+        expect(a.getChannel()).toBe(channel);
+        const hello = (c: any, n: string) => new Promise<any>((resolve) => c.sayHello({ name: n }, (err: any, v: any) => resolve(err ?? v)));
+        expect(await Promise.all([hello(a, 'a'), hello(b, 'b')])).toEqual([{ message: 'Hello a' }, { message: 'Hello b' }]);
+        channel.close();
+        server.forceShutdown();
+      });
+
       it('start(): throws before any bind, is a harmless no-op after', async () => {
         const server = new grpc.Server();
         expect(() => server.start()).toThrow('server must be bound in order to start');

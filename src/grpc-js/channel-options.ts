@@ -54,7 +54,7 @@ export interface ClientSettings {
 }
 
 /** The client's options keys that are not channel options (grpc-js ClientOptions). */
-const CLIENT_ONLY_KEYS = new Set(['channelOverride', 'channelFactoryOverride', 'interceptors', 'interceptor_providers', 'callInvocationTransformer']);
+const CLIENT_ONLY_KEYS = new Set(['channelFactoryOverride', 'interceptors', 'interceptor_providers', 'callInvocationTransformer']);
 
 export function clientSettings(options: ChannelOptions = {}): ClientSettings {
   const settings: ClientSettings = { channel: {} };

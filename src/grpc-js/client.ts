@@ -29,20 +29,47 @@ function unsupported(what: string): never {
   throw new Error(`tsgrpc/grpc-js: ${what} is not supported yet; keep using @grpc/grpc-js for programs that need it`);
 }
 
-/** The part of grpc-js's Channel that tsgrpc can back today. */
+/**
+ * grpc-js's Channel, for the parts tsgrpc can back today: one native channel
+ * that clients can share through the `channelOverride` option.
+ */
 export class Channel {
-  constructor(private readonly target: string, private readonly native: NativeChannel) {}
+  /** @internal */
+  readonly _native: NativeChannel;
+  /** @internal */
+  readonly _compression: 'gzip' | 'deflate' | undefined;
+  private readonly target: string;
+
+  constructor(target: string, credentials: ChannelCredentials, options: ChannelOptions = {}) {
+    const settings = clientSettings(options);
+    let tls = channelTls(credentials);
+    if (settings.serverNameOverride !== undefined) {
+      if (!tls) throw new Error('tsgrpc/grpc-js: "grpc.ssl_target_name_override" needs TLS credentials');
+      tls = { ...tls, serverNameOverride: settings.serverNameOverride };
+    }
+    this.target = target;
+    this._native = new NativeChannel(target, { ...settings.channel, tls });
+    this._compression = settings.compression;
+  }
+
   getTarget(): string {
     return this.target;
   }
+
   close(): void {
-    this.native.close();
+    this._native.close();
   }
+
   getConnectivityState(_tryToConnect: boolean): never {
     return unsupported('Channel.getConnectivityState');
   }
+
   watchConnectivityState(): never {
     return unsupported('Channel.watchConnectivityState');
+  }
+
+  createCall(): never {
+    return unsupported('Channel.createCall (use a Client)');
   }
 }
 
@@ -61,15 +88,16 @@ export class Client {
   private readonly methods = new Map<string, NativeMethod>();
 
   constructor(address: string, credentials: ChannelCredentials, options: ClientOptions = {}) {
-    const settings = clientSettings(options);
-    let tls = channelTls(credentials);
-    if (settings.serverNameOverride !== undefined) {
-      if (!tls) throw new Error('tsgrpc/grpc-js: "grpc.ssl_target_name_override" needs TLS credentials');
-      tls = { ...tls, serverNameOverride: settings.serverNameOverride };
+    const { channelOverride, ...channelOptions } = options;
+    if (channelOverride !== undefined) {
+      if (!(channelOverride instanceof Channel)) unsupported('channelOverride with a channel that is not a tsgrpc/grpc-js Channel');
+      // The override decides everything about the connection, as in grpc-js.
+      this.compatChannel = channelOverride;
+    } else {
+      this.compatChannel = new Channel(address, credentials, channelOptions);
     }
-    this.channel = new NativeChannel(address, { ...settings.channel, tls });
-    this.compatChannel = new Channel(address, this.channel);
-    this.compression = settings.compression;
+    this.channel = this.compatChannel._native;
+    this.compression = this.compatChannel._compression;
   }
 
   close(): void {

@@ -31,3 +31,13 @@ export const closeClient = (client: Client): void => client.close();
 export const getClientChannel = (client: Client) => client.getChannel();
 export const waitForClientReady = (client: Client, deadline: Date | number, callback: (error?: Error) => void): void =>
   client.waitForReady(deadline, callback);
+
+/** Removed from grpc-js too: .proto files are loaded with @grpc/proto-loader. */
+export function load(): never {
+  throw new Error('Not available in this library. Use @grpc/proto-loader and loadPackageDefinition instead');
+}
+export const loadObject = load;
+
+export function addAdminServicesToServer(): never {
+  throw new Error('tsgrpc/grpc-js: admin services (channelz, CSDS) are not supported');
+}
