@@ -88,6 +88,7 @@ describe('with a tsgrpc/grpc-js server', () => {
           return;
         }
         if (call.request.message === 'fail') return callback({ code: grpc.status.ABORTED, details: 'no' });
+        if (call.request.message === 'throw') throw new Error('boom in handler');
         setTimeout(() => callback(null, { message: call.request.message, payload: call.request.payload }), call.request.sleep_ms);
       },
     });
@@ -149,6 +150,25 @@ describe('with a tsgrpc/grpc-js server', () => {
     for (let i = 0; i < 150 && !seen.childStatus; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     echo.close();
     expect(seen.childStatus.code).toBe(grpc.status.CANCELLED);
+  });
+
+  it('a throwing handler: UNKNOWN to the client, the exception to setLogger unless the verbosity is NONE', async () => {
+    const lines: string[] = [];
+    grpc.setLogger({ error: (msg: string) => lines.push(msg) });
+    const echo = new Echo(`127.0.0.1:${port}`, insecure);
+    try {
+      const { err } = await unary(echo, { message: 'throw' });
+      expect(err.code).toBe(grpc.status.UNKNOWN);
+      expect(lines.join('\n')).toContain('boom in handler');
+      grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+      lines.length = 0;
+      await unary(echo, { message: 'throw' });
+      expect(lines).toEqual([]);
+    } finally {
+      echo.close();
+      grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
+      grpc.setLogger(console);
+    }
   });
 
   it('start() warns that it is deprecated', async () => {

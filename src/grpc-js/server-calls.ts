@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { GrpcError, Status, type ServerCallContext } from '../index.js';
+import { logVerbosity } from './constants.js';
+import { log } from './logging.js';
 import { nativeErrorFromHandler, type ServerErrorResponse } from './errors.js';
 import { fromNative, toNative, type Metadata } from './metadata.js';
 import { Outbox, pullFrom } from './bridge.js';
@@ -206,8 +208,12 @@ export function unaryCallback<Res>(call: CallState, resolve: (value: Res) => voi
   };
 }
 
-/** grpc-js answers a handler that throws with UNKNOWN and no details of the exception. */
-export function handlerThrew(call: CallState): GrpcError {
+/**
+ * grpc-js answers a handler that throws with UNKNOWN and no details of the
+ * exception; the exception itself goes to the logger (setLogger).
+ */
+export function handlerThrew(call: CallState, error: unknown): GrpcError {
   call._responded = true;
+  log(logVerbosity.ERROR, `the handler of ${call._ctx.method} threw: ${(error as Error)?.stack ?? String(error)}`);
   return new GrpcError(Status.UNKNOWN, 'Unknown error');
 }

@@ -216,8 +216,8 @@ function nativeHandler(path: string, type: MethodType, lookup: () => Registered 
           const call = new ServerUnaryCall(ctx, request);
           try {
             impl(call, unaryCallback(call, resolve, reject));
-          } catch {
-            reject(handlerThrew(call));
+          } catch (err) {
+            reject(handlerThrew(call, err));
           }
         });
       };
@@ -228,8 +228,8 @@ function nativeHandler(path: string, type: MethodType, lookup: () => Registered 
           const call = new ServerReadableStream(ctx, requests);
           try {
             impl(call, unaryCallback(call, resolve, reject));
-          } catch {
-            reject(handlerThrew(call));
+          } catch (err) {
+            reject(handlerThrew(call, err));
           }
         });
       };
@@ -239,8 +239,8 @@ function nativeHandler(path: string, type: MethodType, lookup: () => Registered 
         const call = new ServerWritableStream(ctx, request);
         try {
           impl(call);
-        } catch {
-          throw handlerThrew(call);
+        } catch (err) {
+          throw handlerThrew(call, err);
         }
         return call._outbox;
       };
@@ -250,8 +250,8 @@ function nativeHandler(path: string, type: MethodType, lookup: () => Registered 
         const call = new ServerDuplexStream(ctx, requests);
         try {
           impl(call);
-        } catch {
-          throw handlerThrew(call);
+        } catch (err) {
+          throw handlerThrew(call, err);
         }
         return call._outbox;
       };
