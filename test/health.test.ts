@@ -32,7 +32,7 @@ async function start(health = new HealthService()): Promise<Setup> {
   const port = await server.listen('127.0.0.1:0');
   const address = `127.0.0.1:${port}`;
   const channel = new Channel(address);
-  const setup = { server, health, address, channel, client: createClient(healthServiceDefinition, channel) };
+  const setup = { server, health, address, channel, client: createClient(healthServiceDefinition(), channel) };
   open.push(setup);
   return setup;
 }

@@ -1,4 +1,5 @@
 import { EmbeddedProto } from '../protobuf/embedded.js';
+import type { ServiceDefinition } from '../service.js';
 
 /** grpc.health.v1, written from the published field numbers; shipped as text so no .proto file needs copying. */
 const source = `
@@ -26,5 +27,9 @@ service Health {
 }
 `;
 
-export const healthProto = new EmbeddedProto('grpc/health/v1/health.proto', source);
-export const healthServiceDefinition = healthProto.service('grpc.health.v1.Health');
+let definition: ServiceDefinition | undefined;
+
+/** The grpc.health.v1.Health service definition, parsed on first use so importing tsgrpc stays cheap. */
+export function healthServiceDefinition(): ServiceDefinition {
+  return (definition ??= new EmbeddedProto('grpc/health/v1/health.proto', source).service('grpc.health.v1.Health'));
+}

@@ -23,7 +23,7 @@ interface HealthCheckRequest {
  * service name "" stands for the whole server.
  */
 export class HealthService {
-  readonly definition = healthServiceDefinition;
+  readonly definition = healthServiceDefinition();
   readonly implementation: ServiceImplementation = {
     Check: (request: HealthCheckRequest) => this.check(request),
     Watch: (request: HealthCheckRequest, ctx: ServerCallContext) => this.watch(request, ctx),

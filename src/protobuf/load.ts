@@ -42,7 +42,7 @@ function makeRoot(options: LoadOptions): protobuf.Root {
   root.resolvePath = (origin, target) => {
     const resolved = findInDirs(dirs, target) ?? defaultResolve(origin, target);
     // Reflection serves each file under the name its importers use.
-    if (resolved) rememberFileName(root, resolved, origin ? target : topLevelFileName(target, dirs));
+    if (resolved) rememberFileName(root, resolved, origin ? target : topLevelFileName(target, resolved, dirs));
     return resolved;
   };
   return root;

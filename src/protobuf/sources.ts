@@ -34,14 +34,14 @@ export function protoFileName(root: protobuf.Root, resolvedPath: string): string
 
 /**
  * The name a file given to loadProto directly is known by: relative to the
- * include folder it sits in (as protoc names it), else as given when
+ * include folder it was found in (as protoc names it), else as given when
  * relative, else its base name.
  */
-export function topLevelFileName(file: string, includeDirs: readonly string[]): string {
-  const absolute = path.resolve(file);
+export function topLevelFileName(given: string, resolvedPath: string, includeDirs: readonly string[]): string {
+  const absolute = path.resolve(resolvedPath);
   for (const dir of includeDirs) {
     const relative = path.relative(path.resolve(dir), absolute);
     if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return relative.split(path.sep).join('/');
   }
-  return path.isAbsolute(file) ? path.basename(file) : file.replace(/^(\.\/)+/, '');
+  return path.isAbsolute(given) ? path.basename(given) : given.replace(/^(\.\/)+/, '');
 }
