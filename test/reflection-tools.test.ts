@@ -47,6 +47,15 @@ describe('grpcurl', { timeout: 60_000 }, () => {
     const money = await grpcurl(address, 'describe', 'shop.common.Money');
     expect(money.stdout).toContain('int64 units = 2;');
 
+    const proto2 = await grpcurl(address, 'describe', 'shop.ext.Annotated');
+    expect(proto2.code, proto2.output).toBe(0);
+    for (const line of ['optional string note = 1 [default = "none"];', 'required int32 id = 2;', 'repeated int32 codes = 3 [packed = true];', 'optional group Extra = 4 {', 'extensions 100 to 199;', 'reserved 20 to 29;']) {
+      expect(proto2.stdout).toContain(line);
+    }
+    const extension = await grpcurl(address, 'describe', 'shop.ext.priority');
+    expect(extension.code, extension.output).toBe(0);
+    expect(extension.stdout).toContain('optional .shop.ext.Level priority = 101;');
+
     const missing = await grpcurl(address, 'describe', 'no.Such');
     expect(missing.code).not.toBe(0);
     expect(missing.output).toMatch(/not found/i);

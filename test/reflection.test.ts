@@ -1,7 +1,8 @@
 import descriptor from 'protobufjs/ext/descriptor.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Channel, ReflectionService, Server, Status, createClient, loadProtoSync, type BidiStream, type Client } from '../src/index.js';
+import protobuf from 'protobufjs';
+import { Channel, ReflectionService, Server, Status, createClient, fromRoot, loadProtoSync, type BidiStream, type Client } from '../src/index.js';
 import { REFLECTION_PACKAGES, reflectionServiceDefinition } from '../src/reflection/reflection-proto.js';
 import { shopProto, startCatalogServer } from './support/catalog.js';
 import { collect } from './support/probe.js';
@@ -122,16 +123,17 @@ describe.each(REFLECTION_PACKAGES)('%s.ServerReflection', (pkg) => {
     expect(file.name).toBe('shop/ext/annotated.proto');
     expect(file.syntax ?? 'proto2').toBe('proto2');
     expect(file.extension.map((e) => [e.name, e.extendee, e.number])).toEqual([['reviewer', '.shop.ext.Annotated', 100], ['priority', '.shop.ext.Annotated', 101]]);
-    // The extensions are not fields of the message they extend.
-    expect(file.messageType[0].field.map((f) => f.name)).toEqual(['note']);
-    expect(numbers.all_extension_numbers_response).toMatchObject({ base_type_name: 'shop.ext.Annotated', extension_number: [100, 101] });
+    // The extensions are not fields of the message they extend; one declared inside it is its extension.
+    expect(file.messageType[0].field.map((f) => f.name)).toEqual(['note', 'id', 'codes', 'extra']);
+    expect((file.messageType[0] as any).extension.map((e: { name: string }) => e.name)).toEqual(['flagged']);
+    expect(numbers.all_extension_numbers_response).toMatchObject({ base_type_name: 'shop.ext.Annotated', extension_number: [100, 101, 150] });
   });
 
   it('reports unknown names with error_response NOT_FOUND and keeps the stream open', async () => {
     const responses = await ask(pkg,
       { file_by_filename: 'nope.proto' },
       { file_containing_symbol: 'no.Such' },
-      { file_containing_extension: { containing_type: 'shop.ext.Annotated', extension_number: 150 } },
+      { file_containing_extension: { containing_type: 'shop.ext.Annotated', extension_number: 160 } },
       { all_extension_numbers_of_type: 'no.Such' },
       { list_services: '' });
     for (const res of responses.slice(0, 4)) expect(res.error_response.error_code).toBe(Status.NOT_FOUND);
@@ -167,6 +169,28 @@ describe('what reflection describes', () => {
     } finally {
       lateChannel.close();
       late.forceShutdown();
+    }
+  });
+
+  it('gives definitions loaded from JSON (no file names) one file per package', async () => {
+    const fromJson = fromRoot(protobuf.Root.fromJSON(shopProto.root.toJSON()));
+    const jsonServer = new Server();
+    jsonServer.addService(fromJson.services['shop.catalog.Catalog'], {});
+    new ReflectionService().addTo(jsonServer);
+    const port = await jsonServer.listen('127.0.0.1:0');
+    const jsonChannel = new Channel(`127.0.0.1:${port}`);
+    try {
+      const call: BidiStream<object, any> = createClient(reflectionServiceDefinition('grpc.reflection.v1'), jsonChannel).serverReflectionInfo();
+      await call.write({ file_containing_symbol: 'shop.catalog.Item' });
+      call.end();
+      const [res] = await collect(call);
+      const files = decodeFiles(res);
+      expect(files[0]).toMatchObject({ name: 'shop/catalog.proto', package: 'shop.catalog' });
+      expect([...files[0].dependency].sort()).toEqual(['google/protobuf/empty.proto', 'google/protobuf/timestamp.proto', 'shop/common.proto']);
+      expect(files.map((f) => f.name).sort()).toEqual(['google/protobuf/empty.proto', 'google/protobuf/timestamp.proto', 'shop/catalog.proto', 'shop/common.proto']);
+    } finally {
+      jsonChannel.close();
+      jsonServer.forceShutdown();
     }
   });
 
