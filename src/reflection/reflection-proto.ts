@@ -1,4 +1,5 @@
 import { EmbeddedProto } from '../protobuf/embedded.js';
+import type { ServiceDefinition } from '../service.js';
 
 /**
  * grpc.reflection v1 and v1alpha, written from the published field numbers.
@@ -67,8 +68,14 @@ message ErrorResponse {
 
 export const REFLECTION_PACKAGES = ['grpc.reflection.v1', 'grpc.reflection.v1alpha'] as const;
 
+const definitions = new Map<string, ServiceDefinition>();
+
 /** The ServerReflection service definition of one protocol version, parsed on first use. */
-export function reflectionServiceDefinition(pkg: (typeof REFLECTION_PACKAGES)[number]) {
-  const proto = new EmbeddedProto(`${pkg.replace(/\./g, '/')}/reflection.proto`, reflectionSource(pkg));
-  return proto.service(`${pkg}.ServerReflection`);
+export function reflectionServiceDefinition(pkg: (typeof REFLECTION_PACKAGES)[number]): ServiceDefinition {
+  let definition = definitions.get(pkg);
+  if (!definition) {
+    const proto = new EmbeddedProto(`${pkg.replace(/\./g, '/')}/reflection.proto`, reflectionSource(pkg));
+    definitions.set(pkg, (definition = proto.service(`${pkg}.ServerReflection`)));
+  }
+  return definition;
 }
