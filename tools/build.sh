@@ -9,7 +9,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin="$here/.cache/bin"
 
 if ! command -v go >/dev/null 2>&1; then
-  echo "tools/build.sh: 'go' not found on PATH; Go 1.24+ is required to build grpcurl, ghz and grpc_health_probe" >&2
+  echo "tools/build.sh: 'go' not found on PATH; Go 1.26+ is required to build grpcurl, ghz and grpc_health_probe" >&2
   exit 1
 fi
 
