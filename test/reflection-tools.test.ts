@@ -32,6 +32,14 @@ describe('grpcurl', { timeout: 60_000 }, () => {
     ]);
   });
 
+  it('describes every service, so every served file passes its descriptor checks', async () => {
+    const r = await grpcurl(address, 'describe');
+    expect(r.code, r.output).toBe(0);
+    for (const name of ['e2e.Probe', 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection', 'shop.catalog.Catalog', 'shop.ext.Notes']) {
+      expect(r.stdout).toContain(`${name} is a service:`);
+    }
+  });
+
   it('describes a service, a message from an imported file and a well-known type', async () => {
     const service = await grpcurl(address, 'describe', 'shop.catalog.Catalog');
     expect(service.code, service.output).toBe(0);
