@@ -26,7 +26,7 @@ interface CallState {
   _watching: boolean;
 }
 
-type Emitting = CallState & EventEmitter & { destroy?: () => void };
+type Emitting = CallState & EventEmitter & { destroy?: () => void; _outbox?: Outbox<unknown> };
 
 function watchCancel(call: Emitting): void {
   if (call._watching) return;
@@ -37,6 +37,8 @@ function watchCancel(call: Emitting): void {
     call._cancelled = true;
     call.emit('cancelled', 'cancelled');
     call.destroy?.();
+    // Later writes are dropped, and the native sender stops waiting for more.
+    call._outbox?.close();
   };
   if (signal.aborted) queueMicrotask(onAbort);
   else signal.addEventListener('abort', onAbort, { once: true });
