@@ -80,16 +80,24 @@ function errorFrom(status: StatusObject): ServiceError {
   return serviceError(status);
 }
 
-export class ClientUnaryCall extends EventEmitter implements SurfaceCall {
-  /** @internal */
-  _link!: CallLink;
-  cancel(): void {
-    this._link.cancel();
-  }
-  getPeer(): string {
-    return this._link.peer;
-  }
+/** cancel() and getPeer(), shared by the four call classes through their prototypes. */
+function installSurface(cls: { prototype: object }): void {
+  Object.assign(cls.prototype, {
+    cancel(this: { _link: CallLink }): void {
+      this._link.cancel();
+    },
+    getPeer(this: { _link: CallLink }): string {
+      return this._link.peer;
+    },
+  });
 }
+
+export interface ClientUnaryCall extends SurfaceCall {
+  /** @internal */
+  _link: CallLink;
+}
+export class ClientUnaryCall extends EventEmitter {}
+installSurface(ClientUnaryCall);
 
 export type UnaryCallback<Res> = (err: ServiceError | null, value?: Res) => void;
 
@@ -111,19 +119,16 @@ export function settleUnary<Res>(call: ClientUnaryCall | ClientWritableStream<un
   );
 }
 
-export class ClientReadableStream<Res> extends Readable implements SurfaceCall {
+export interface ClientReadableStream<Res> extends SurfaceCall {
   /** @internal */
-  _link!: CallLink;
+  _link: CallLink;
+}
+export class ClientReadableStream<Res> extends Readable {
   constructor() {
     super({ objectMode: true });
   }
-  cancel(): void {
-    this._link.cancel();
-  }
-  getPeer(): string {
-    return this._link.peer;
-  }
 }
+installSurface(ClientReadableStream);
 
 /** Ends a response stream as grpc-js does: end of data, then 'error' for a failure, then 'status'. */
 export function endResponses(stream: Readable & { _link: CallLink }, error: unknown): void {
@@ -137,32 +142,26 @@ export function endResponses(stream: Readable & { _link: CallLink }, error: unkn
   stream.emit('status', status);
 }
 
-export class ClientWritableStream<Req> extends Writable implements SurfaceCall {
+export interface ClientWritableStream<Req> extends SurfaceCall {
   /** @internal */
-  _link!: CallLink;
+  _link: CallLink;
+}
+export class ClientWritableStream<Req> extends Writable {
   constructor() {
     super({ objectMode: true });
   }
-  cancel(): void {
-    this._link.cancel();
-  }
-  getPeer(): string {
-    return this._link.peer;
-  }
 }
+installSurface(ClientWritableStream);
 
-export class ClientDuplexStream<Req, Res> extends Duplex implements SurfaceCall {
+export interface ClientDuplexStream<Req, Res> extends SurfaceCall {
   /** @internal */
-  _link!: CallLink;
+  _link: CallLink;
+}
+export class ClientDuplexStream<Req, Res> extends Duplex {
   constructor() {
     super({ objectMode: true });
   }
-  cancel(): void {
-    this._link.cancel();
-  }
-  getPeer(): string {
-    return this._link.peer;
-  }
 }
+installSurface(ClientDuplexStream);
 
 export type { Metadata };

@@ -208,52 +208,33 @@ function nativeHandler(path: string, type: MethodType, lookup: () => Registered 
     if (!current) throw new GrpcError(Status.UNIMPLEMENTED, `The server does not implement the method ${path}`);
     return current.impl;
   };
+  // Unary and client streaming: the grpc-js callback settles the native handler's promise.
+  const withCallback = (Call: typeof ServerUnaryCall | typeof ServerReadableStream) => (input: any, ctx: ServerCallContext) => {
+    const impl = handlerFor();
+    return new Promise((resolve, reject) => {
+      const call = new Call(ctx, input);
+      try {
+        impl(call, unaryCallback(call, resolve, reject));
+      } catch (err) {
+        reject(handlerThrew(call, err));
+      }
+    });
+  };
+  // Server streaming and bidi: what the handler writes is what the native server sends.
+  const withStream = (Call: typeof ServerWritableStream | typeof ServerDuplexStream) => (input: any, ctx: ServerCallContext) => {
+    const impl = handlerFor();
+    const call = new Call(ctx, input);
+    try {
+      impl(call);
+    } catch (err) {
+      throw handlerThrew(call, err);
+    }
+    return call._outbox;
+  };
   switch (type) {
-    case 'unary':
-      return (request: unknown, ctx: ServerCallContext) => {
-        const impl = handlerFor();
-        return new Promise((resolve, reject) => {
-          const call = new ServerUnaryCall(ctx, request);
-          try {
-            impl(call, unaryCallback(call, resolve, reject));
-          } catch (err) {
-            reject(handlerThrew(call, err));
-          }
-        });
-      };
-    case 'clientStream':
-      return (requests: AsyncIterable<unknown>, ctx: ServerCallContext) => {
-        const impl = handlerFor();
-        return new Promise((resolve, reject) => {
-          const call = new ServerReadableStream(ctx, requests);
-          try {
-            impl(call, unaryCallback(call, resolve, reject));
-          } catch (err) {
-            reject(handlerThrew(call, err));
-          }
-        });
-      };
-    case 'serverStream':
-      return (request: unknown, ctx: ServerCallContext) => {
-        const impl = handlerFor();
-        const call = new ServerWritableStream(ctx, request);
-        try {
-          impl(call);
-        } catch (err) {
-          throw handlerThrew(call, err);
-        }
-        return call._outbox;
-      };
-    case 'bidi':
-      return (requests: AsyncIterable<unknown>, ctx: ServerCallContext) => {
-        const impl = handlerFor();
-        const call = new ServerDuplexStream(ctx, requests);
-        try {
-          impl(call);
-        } catch (err) {
-          throw handlerThrew(call, err);
-        }
-        return call._outbox;
-      };
+    case 'unary': return withCallback(ServerUnaryCall);
+    case 'clientStream': return withCallback(ServerReadableStream);
+    case 'serverStream': return withStream(ServerWritableStream);
+    case 'bidi': return withStream(ServerDuplexStream);
   }
 }
