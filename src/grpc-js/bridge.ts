@@ -97,3 +97,35 @@ export function pullFrom(readable: Readable, source: AsyncIterable<unknown>, onE
     if (!pulling) pull();
   };
 }
+
+/**
+ * Runs operations strictly in order: each starts once the one before it has
+ * called its `release` (which an interceptor's `next` may do later,
+ * asynchronously). grpc-js keeps the same order with pending flags. A loop
+ * rather than recursion, so thousands of queued messages keep the stack flat.
+ */
+export class InOrder {
+  private busy = false;
+  private readonly waiting: ((release: () => void) => void)[] = [];
+
+  run(op: (release: () => void) => void): void {
+    this.waiting.push(op);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (!this.busy && this.waiting.length > 0) {
+      const op = this.waiting.shift()!;
+      this.busy = true;
+      let released = false;
+      let synchronous = true;
+      op(() => {
+        if (released) return;
+        released = true;
+        this.busy = false;
+        if (!synchronous) this.drain();
+      });
+      synchronous = false;
+    }
+  }
+}

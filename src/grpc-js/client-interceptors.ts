@@ -1,5 +1,6 @@
 import { Status } from '../index.js';
 import type { StatusObject } from './errors.js';
+import { InOrder } from './bridge.js';
 import type { Metadata } from './metadata.js';
 
 /**
@@ -116,38 +117,6 @@ export class RequesterBuilder {
   }
   build(): Requester {
     return { ...this.requester };
-  }
-}
-
-/**
- * Runs operations strictly in order: an operation starts once the one before
- * it has called its `next` (which a requester or listener may do later,
- * asynchronously). grpc-js keeps the same order with pending flags.
- */
-class InOrder {
-  private busy = false;
-  private readonly waiting: ((release: () => void) => void)[] = [];
-
-  run(op: (release: () => void) => void): void {
-    this.waiting.push(op);
-    this.drain();
-  }
-
-  /** A loop rather than recursion: thousands of queued messages must not grow the stack. */
-  private drain(): void {
-    while (!this.busy && this.waiting.length > 0) {
-      const op = this.waiting.shift()!;
-      this.busy = true;
-      let released = false;
-      let synchronous = true;
-      op(() => {
-        if (released) return;
-        released = true;
-        this.busy = false;
-        if (!synchronous) this.drain();
-      });
-      synchronous = false;
-    }
   }
 }
 
