@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Channel, ConnectivityState, Server, Status, createClient, type BidiStream, type ServerOptions } from '../src/index.js';
+import { Channel, ConnectivityState, Server, Status, createClient, encodeFrame, type BidiStream, type ServerOptions } from '../src/index.js';
 import { expectPingBackoff, untilState } from './support/connectivity.js';
 import { H2Proxy } from './support/h2-proxy.js';
 import { Observations, expectGrpcError, probeImplementation, probeService, type Req, type Res } from './support/probe.js';
@@ -183,6 +183,35 @@ describe('server keepalive enforcement', () => {
       await new Promise((r) => stream.on('close', r));
     }
     expect(goaways).toHaveLength(0);
+  });
+  it('does not count pings sent while a large response is still arriving (as grpc-go clients ping to estimate bandwidth)', async () => {
+    const port = await server({});
+    // A 16 KiB stream window makes the 1 MB response trickle out long after the handler wrote it.
+    const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 16 * 1024 } });
+    session.on('error', () => {});
+    cleanups.push(() => session.destroy());
+    const goaways: number[] = [];
+    session.on('goaway', (code) => goaways.push(code));
+    const unary = probeService.methods.Unary;
+    const body = Buffer.concat(encodeFrame(unary.serializeRequest({ responseSize: 1_000_000 })));
+    const stream = session.request({ ':method': 'POST', ':path': unary.path, 'content-type': 'application/grpc', te: 'trailers' });
+    let received = 0;
+    let pings = 0;
+    stream.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      // One ping per 32 KiB received: the server has sent more response bytes between any two of them.
+      if (received >= (pings + 1) * 32 * 1024 && pings < 20) {
+        pings++;
+        session.ping(() => {});
+      }
+    });
+    let trailers: http2.IncomingHttpHeaders = {};
+    stream.on('trailers', (t) => (trailers = t));
+    stream.end(body);
+    await new Promise((r) => stream.on('close', r));
+    expect(pings).toBe(20);
+    expect(goaways).toEqual([]);
+    expect(trailers['grpc-status']).toBe('0');
   });
 });
 

@@ -187,7 +187,8 @@ export class ClientConnection {
     });
     session.on('goaway', (code: number, _lastStreamId: number, data?: Buffer) => {
       if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && data?.toString() === TOO_MANY_PINGS) this.slowDownPings();
-      this.released(transport);
+      // Before SETTINGS a GOAWAY is a failed attempt (handled when the session closes): backoff applies.
+      if (accepted) this.released(transport);
     });
     // A TLS session the server refuses after the handshake (e.g. no client certificate) dies with an
     // error on the socket only: the session emits neither 'error' nor 'close'. Watch the socket itself.

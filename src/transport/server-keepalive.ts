@@ -17,6 +17,11 @@ const DEFAULT_TIME_MS = 2 * 60 * 60_000;
 const DEFAULT_TIMEOUT_MS = 20_000;
 const DEFAULT_MIN_PING_INTERVAL_MS = 5 * 60_000;
 const TOO_MANY_PINGS = Buffer.from('too_many_pings');
+/**
+ * More bytes written between two client pings than a PING ACK and a few WINDOW_UPDATE or SETTINGS
+ * ACK frames (9 to 17 bytes each) take: the server was sending response data.
+ */
+const CONTROL_FRAMES_BUDGET = 256;
 
 const kPolicy = Symbol('tsgrpc.pingPolicy');
 type PolicedSession = http2.ServerHttp2Session & { [kPolicy]?: PingPolicy };
@@ -52,7 +57,13 @@ export function watchServerKeepalive(session: http2.ServerHttp2Session, options:
     permitWithoutCalls: options.keepalivePermitWithoutCalls ?? false,
   });
   (session as PolicedSession)[kPolicy] = policy;
+  // A large response goes out in many DATA frames long after the write that queued it, and clients
+  // (grpc-go's BDP estimator) ping while receiving them: bytes leaving the socket count as responding too.
+  let written = 0;
   session.on('ping', () => {
+    const nowWritten = session.socket?.bytesWritten ?? 0;
+    if (nowWritten - written > CONTROL_FRAMES_BUDGET) policy.responded = true;
+    written = nowWritten;
     if (!policy.onPing(Date.now(), calls) || session.destroyed) return;
     const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
     session.goaway(NGHTTP2_ENHANCE_YOUR_CALM, session.state.lastProcStreamID ?? 0, TOO_MANY_PINGS);
