@@ -1,7 +1,8 @@
 import http2 from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel, ConnectivityState, Server, Status, createClient, encodeFrame, type BidiStream, type ServerOptions } from '../src/index.js';
-import { expectPingBackoff, untilState } from './support/connectivity.js';
+import * as grpc from '@grpc/grpc-js';
+import { expectBackoffOnTheWire, expectPingBackoff, untilState } from './support/connectivity.js';
 import { H2Proxy } from './support/h2-proxy.js';
 import { Observations, expectGrpcError, probeImplementation, probeService, type Req, type Res } from './support/probe.js';
 
@@ -220,5 +221,33 @@ describe('too_many_pings backoff', () => {
     const { proxy } = await serverBehindProxy({ keepaliveMinPingIntervalMs: 300, keepalivePermitWithoutCalls: true });
     const { channel } = channelTo(proxy.port, { keepaliveTimeMs: 100, keepalivePermitWithoutCalls: true });
     await expectPingBackoff(channel, proxy);
+  });
+
+  it('grpc-js, as a client of our server, gets the same too_many_pings and backs off the same way', async () => {
+    const { proxy } = await serverBehindProxy({ keepaliveMinPingIntervalMs: 300, keepalivePermitWithoutCalls: true });
+    const client = new grpc.Client(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 100,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    cleanups.push(() => client.close());
+    const channel = client.getChannel();
+    const { READY } = grpc.connectivityState;
+    const until = async (want: (s: grpc.connectivityState) => boolean) => {
+      const deadline = Date.now() + 10_000;
+      for (let s = channel.getConnectivityState(false); !want(s); s = channel.getConnectivityState(false)) {
+        if (Date.now() > deadline) throw new Error(`grpc-js channel stuck in ${grpc.connectivityState[s]}`);
+        await new Promise<void>((resolve) => channel.watchConnectivityState(s, deadline, () => resolve()));
+      }
+    };
+    for (let i = 0; i < 2; i++) {
+      channel.getConnectivityState(true);
+      await until((s) => s === READY);
+      await until((s) => s !== READY);
+    }
+    channel.getConnectivityState(true);
+    await until((s) => s === READY);
+    await sleep(2500);
+    expect(channel.getConnectivityState(false)).toBe(READY);
+    expectBackoffOnTheWire(proxy);
   });
 });
