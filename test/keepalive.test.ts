@@ -161,14 +161,14 @@ describe('server keepalive enforcement', () => {
   });
 
   it('allows pings at keepaliveMinPingIntervalMs, and sends away a client that pings faster', async () => {
-    const { goaways, ping } = await rawPinger(await server({ keepaliveMinPingIntervalMs: 150, keepalivePermitWithoutCalls: true }));
+    const { goaways, ping, session } = await rawPinger(await server({ keepaliveMinPingIntervalMs: 150, keepalivePermitWithoutCalls: true }));
     for (let i = 0; i < 5; i++) {
       expect(await ping()).toBe(true);
       await sleep(250);
     }
     expect(goaways).toHaveLength(0);
     for (let i = 0; i < 4; i++) await ping();
-    await sleep(100);
+    await new Promise((r) => (session.closed ? r(undefined) : session.once('close', r)));
     expect(goaways.map((g) => g.debug)).toEqual(['too_many_pings']);
   });
 

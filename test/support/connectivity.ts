@@ -40,9 +40,10 @@ export function expectBackoffOnTheWire(proxy: H2Proxy): void {
   expect(proxy.connections).toHaveLength(3);
   expect(proxy.connections.map((c) => c.serverGoaways[0]?.debug)).toEqual(['too_many_pings', 'too_many_pings', undefined]);
   const gaps = proxy.connections.map((c) => median(c.clientPings.slice(1).map((t, i) => t - c.clientPings[i])));
+  // Timers fire late, never early: lower bounds stay true on a loaded machine.
   expect(gaps[0]).toBeGreaterThanOrEqual(90);
-  expect(gaps[1]).toBeGreaterThanOrEqual(1.5 * gaps[0]);
-  expect(gaps[2]).toBeGreaterThanOrEqual(1.5 * gaps[1]);
+  expect(gaps[1]).toBeGreaterThanOrEqual(190);
+  expect(gaps[2]).toBeGreaterThanOrEqual(380);
   expect(proxy.connections[2].clientPings.length).toBeGreaterThanOrEqual(4);
 }
 
