@@ -26,3 +26,5 @@ export type { ServiceImplementation, UnaryHandler, ServerStreamHandler, ClientSt
 export type { ClientTlsOptions } from './transport/client-connection.js';
 export type { ServerTlsOptions } from './server/server.js';
 export { generateTypeScript, type GenerateOptions } from './protobuf/codegen.js';
+export { HealthService, type ServingStatus, type SettableStatus } from './health/index.js';
+export { ReflectionService } from './reflection/index.js';

@@ -35,7 +35,8 @@ export interface ServerOptions {
 
 export class Server {
   private readonly methods = new Map<string, RegisteredMethod>();
-  private readonly services = new Set<string>();
+  private readonly services = new Map<string, ServiceDefinition>();
+  private readonly shutdownListeners: (() => void)[] = [];
   private readonly listeners: http2.Http2Server[] = [];
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly options: ServerOptions;
@@ -47,13 +48,27 @@ export class Server {
   /** Registers a service. Methods without a handler answer UNIMPLEMENTED. */
   addService(service: ServiceDefinition, implementation: ServiceImplementation): this {
     if (this.services.has(service.name)) throw new Error(`service ${service.name} is already registered`);
-    this.services.add(service.name);
+    this.services.set(service.name, service);
     for (const method of Object.values(service.methods)) {
       const handler = implementation[method.name] ?? implementation[lowerCamel(method.name)];
       if (typeof handler === 'function') {
         this.methods.set(method.path, { definition: method, handler: handler.bind(implementation) });
       }
     }
+    return this;
+  }
+
+  /** The services registered so far, in registration order (reflection lists these). */
+  registeredServices(): ServiceDefinition[] {
+    return [...this.services.values()];
+  }
+
+  /**
+   * Runs `listener` once when shutdown() or forceShutdown() is first called,
+   * before connections close: the health service uses it to report NOT_SERVING.
+   */
+  onShutdown(listener: () => void): this {
+    this.shutdownListeners.push(listener);
     return this;
   }
 
@@ -79,6 +94,7 @@ export class Server {
    * in-flight calls finish; after graceMs, cancel whatever is left.
    */
   async shutdown(graceMs = 10_000): Promise<void> {
+    this.notifyShutdown();
     const closed = Promise.all([
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
       ...[...this.sessions].map((s) => closeSession(s)),
@@ -93,8 +109,13 @@ export class Server {
 
   /** Cancels every call and closes every connection now. */
   forceShutdown(): void {
+    this.notifyShutdown();
     for (const session of this.sessions) session.destroy();
     for (const listener of this.listeners) listener.close();
+  }
+
+  private notifyShutdown(): void {
+    for (const listener of this.shutdownListeners.splice(0)) listener();
   }
 
   private createHttp2Server(): http2.Http2Server {
