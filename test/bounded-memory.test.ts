@@ -143,7 +143,7 @@ describe('bounded memory under compression', () => {
     expect(done.map((e) => [e.count, e.wrongSize])).toEqual(Array(4).fill([BOMBS_PER_STREAM, 0]));
   });
 
-  it('a client slowly reading 8 server streams stays under 64 MiB while the server sends gzip bombs', { timeout: 60_000 }, async () => {
+  it('a client slowly reading 8 server-streaming and bidi calls stays under 64 MiB while the server sends gzip bombs', { timeout: 60_000 }, async () => {
     const server = await rawServer((stream) => {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-encoding': 'gzip' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));

@@ -3,7 +3,7 @@
 // floods it. Commands arrive as lines on stdin; events leave as JSON lines on stdout.
 //
 //   server mode: serves /mem.Sink/Collect (client streaming) and /mem.Sink/Chat (bidi)
-//   client mode: `calls N PORT` starts N server-streaming calls to /mem.Sink/Feed
+//   client mode: `calls N PORT` starts N calls, server-streaming (/mem.Sink/Feed) and bidi (/mem.Sink/Chat) in turn
 // Every handler or reader reads nothing until `release N` lets N of them go: a slow consumer whose
 // stream's backlog is waiting in memory when the test measures.
 import readline from 'node:readline';
@@ -86,7 +86,7 @@ commands.on('line', (line) => {
     const [n, port] = args.map(Number);
     const channel = new Channel(`127.0.0.1:${port}`);
     for (let i = 0; i < n; i++) {
-      const responses = channel.serverStream(sinkService.methods.Feed, new Uint8Array(0));
+      const responses = i % 2 ? channel.serverStream(sinkService.methods.Feed, new Uint8Array(0)) : channel.bidi(sinkService.methods.Chat);
       void consume(responses[Symbol.asyncIterator](), size).catch((err: Error) => emit({ event: 'error', message: err.message }));
     }
   }
