@@ -68,4 +68,23 @@ describe('AsyncQueue', () => {
     await expect(pending).rejects.toBe(boom);
     expect(errors).toEqual([boom]);
   });
+
+  it('calls onReturn when the consumer stops before the end or leaves items behind, not after reading everything', async () => {
+    let returns = 0;
+    const q = new AsyncQueue<number>();
+    q.onReturn = () => returns++;
+    q.push(1, 1);
+    q.push(2, 1);
+    q.end();
+    await q.next();
+    await q.return();
+    expect(returns).toBe(1);
+    const done = new AsyncQueue<number>();
+    done.onReturn = () => returns++;
+    done.push(1, 1);
+    done.end();
+    await done.next();
+    await done.return();
+    expect(returns).toBe(1);
+  });
 });

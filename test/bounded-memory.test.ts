@@ -242,6 +242,17 @@ describe('reading compressed and large streams at the consumer\'s pace', () => {
     await expect(stream.status).resolves.toBeUndefined();
   });
 
+  it('a reader that stops early still gets the status of a call that ended while compressed responses were queued', async () => {
+    const { channel } = await start({ compression: 'gzip' });
+    const stream = channel.serverStream(sinkService.methods.Feed, Buffer.from(JSON.stringify([50, 1000, -1])));
+    await sleep(200);
+    for await (const r of stream) {
+      expect(indexOf(r)).toBe(0);
+      break;
+    }
+    await expect(stream.status).resolves.toBeUndefined();
+  });
+
   it('a streamed request that inflates past the server limit fails the call with RESOURCE_EXHAUSTED naming the limit', async () => {
     const { channel, handlerError } = await start({ maxReceiveMessageSize: 64 * 1024 });
     const requests = [numbered(0, 1000), numbered(1, 1000), Buffer.alloc(1 << 20), numbered(3, 1000)];

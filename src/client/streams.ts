@@ -110,7 +110,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
         this.headerValue.resolve(new Metadata());
         this.trailerValue.resolve(trailers);
         if (error) this.statusValue.reject(error);
-        else if (this.unopened > 0) this.okHeld = true;
+        else if (this.unopened > 0 && this.queue.length > 0) this.okHeld = true;
         else this.statusValue.resolve();
         this.queue.end(error);
       },

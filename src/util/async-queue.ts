@@ -30,7 +30,7 @@ export class AsyncQueue<T, Item = T> implements AsyncIterableIterator<T> {
   private readonly prepare: ((item: Item) => T) | undefined;
   /** Called when the consumer has taken items and the buffer fell to the low-water mark. */
   onDrain: (() => void) | undefined;
-  /** Called once if the consumer stops early (break, throw or return()). */
+  /** Called once if the consumer stops early (break, throw or return()) before the end or with items left. */
   onReturn: (() => void) | undefined;
   /** Called when prepare() failed; the consumer receives the same error. */
   onError: ((error: unknown) => void) | undefined;
@@ -115,7 +115,8 @@ export class AsyncQueue<T, Item = T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    const stoppedEarly = !this.ended;
+    // Early: before the end, or with items the consumer will now never see.
+    const stoppedEarly = !this.ended || this.length > 0;
     this.ended = true;
     this.failure = undefined;
     this.clear();
