@@ -6,7 +6,7 @@ import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { encodeTimeout } from '../wire/timeout.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
-import { checkSendSize, createMessageReader, drained, writeMessage } from '../transport/message-io.js';
+import { MessageReader, checkSendSize, drained, writeMessage, type CompressedMessage } from '../transport/message-io.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError, nonGrpcResponse, rstStatus, statusFromTrailers } from './call-status.js';
 
@@ -18,7 +18,10 @@ const NO_WRITES: readonly [Uint8Array, boolean][] = [];
 
 /** Where a call delivers its responses and its end. */
 export interface ResponseSink<Res> {
-  message(response: Res, compressed: boolean): void;
+  /** A response, with its size on the wire. */
+  message(response: Res, compressed: boolean, size: number): void;
+  /** If present, compressed responses arrive here unopened, to be inflated when the application reads them. */
+  compressedMessage?(response: CompressedMessage<Res>, size: number): void;
   /** Called exactly once; an error for any status but OK. */
   end(error: GrpcError | undefined, trailers: Metadata): void;
   headers?(metadata: Metadata): void;
@@ -196,9 +199,17 @@ export class ClientCall<Req, Res> {
   }
 
   private listen(stream: http2.ClientHttp2Stream): void {
-    const reader = createMessageReader(this.limits.maxReceiveMessageSize, this.method.deserializeResponse, (message, compressed) => {
-      if (!this.finished) this.sink.message(message, compressed);
-    });
+    const { sink } = this;
+    const reader = new MessageReader(
+      this.limits.maxReceiveMessageSize,
+      this.method.deserializeResponse,
+      (message, compressed, size) => {
+        if (!this.finished) sink.message(message, compressed, size);
+      },
+      sink.compressedMessage && ((message, size) => {
+        if (!this.finished) sink.compressedMessage!(message, size);
+      }),
+    );
     let streamError: Error | undefined;
     stream.on('response', (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, rawHeaders: string[]) => {
       this.httpStatus = Number(headers[':status']);
