@@ -123,6 +123,87 @@ for (const [name, grpc] of Object.entries(MODULES)) {
       server.forceShutdown();
     });
 
+    describe('connectivity', () => {
+      const Greeter = () => grpc.loadPackageDefinition(greeterDef).hello.Greeter;
+      async function freePort(): Promise<number> {
+        const s = new grpc.Server();
+        const port = await bind(grpc, s);
+        s.forceShutdown();
+        return port;
+      }
+      function startGreeter(port: number): Promise<any> {
+        const server = new grpc.Server();
+        server.addService(Greeter().service, greeterImpl);
+        return bind(grpc, server, `127.0.0.1:${port}`).then(() => server);
+      }
+
+      it('waitForReady in Metadata options: a call waits for a server that comes up later; without it, it fails fast', async () => {
+        const port = await freePort();
+        const client = new (Greeter())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 200 });
+        const hello = (md: any) => new Promise<any>((resolve) => client.sayHello({ name: 'late' }, md, { deadline: Date.now() + 10_000 }, (err: any, v: any) => resolve(err ?? v)));
+        const failFast = await hello(new grpc.Metadata());
+        expect(failFast.code).toBe(grpc.status.UNAVAILABLE);
+        const waiting = hello(new grpc.Metadata({ waitForReady: true }));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const server = await startGreeter(port);
+        expect(await waiting).toEqual({ message: 'Hello late' });
+        client.close();
+        server.forceShutdown();
+      });
+
+      it('Client.waitForReady, channel state and its watch', async () => {
+        const port = await freePort();
+        const client = new (Greeter())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 200 });
+        const channel = client.getChannel();
+        expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.IDLE);
+        const early = await new Promise<any>((resolve) => client.waitForReady(Date.now() + 300, resolve));
+        expect(early).toBeInstanceOf(Error);
+        expect(early.message).toBe('Failed to connect before the deadline');
+        const server = await startGreeter(port);
+        const ready = await new Promise<any>((resolve) => client.waitForReady(Date.now() + 10_000, resolve));
+        expect(ready).toBeUndefined();
+        expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.READY);
+        const unchanged = await new Promise<any>((resolve) => channel.watchConnectivityState(grpc.connectivityState.READY, Date.now() + 200, resolve));
+        expect(unchanged.message).toBe('Deadline passed without connectivity state change');
+        const changed = new Promise<any>((resolve) => channel.watchConnectivityState(grpc.connectivityState.READY, Date.now() + 10_000, resolve));
+        client.close();
+        expect(await changed).toBeUndefined();
+        expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.SHUTDOWN);
+        server.forceShutdown();
+      });
+
+      it('grpc.client_idle_timeout_ms: an unused channel goes back to IDLE', async () => {
+        const server = new grpc.Server();
+        server.addService(Greeter().service, greeterImpl);
+        const port = await bind(grpc, server);
+        const client = new (Greeter())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.client_idle_timeout_ms': 1000 });
+        await new Promise<any>((resolve) => client.sayHello({ name: 'idle' }, resolve));
+        const channel = client.getChannel();
+        expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.READY);
+        let state = channel.getConnectivityState(false);
+        for (let i = 0; i < 100 && state !== grpc.connectivityState.IDLE; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          state = channel.getConnectivityState(false);
+        }
+        client.close();
+        server.forceShutdown();
+        expect(state).toBe(grpc.connectivityState.IDLE);
+      });
+
+      it('keepalive options: calls work with client and server pings configured', async () => {
+        const server = new grpc.Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 });
+        server.addService(Greeter().service, greeterImpl);
+        const port = await bind(grpc, server);
+        const client = new (Greeter())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+          'grpc.keepalive_time_ms': 60_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 0,
+        });
+        const reply = await new Promise<any>((resolve) => client.sayHello({ name: 'ka' }, (err: any, v: any) => resolve(err ?? v)));
+        client.close();
+        server.forceShutdown();
+        expect(reply).toEqual({ message: 'Hello ka' });
+      });
+    });
+
     describe('Server', () => {
       it('bindAsync: port 0 gets a port, the same address again gets the same port, TCP and unix sockets', async () => {
         const server = new grpc.Server();

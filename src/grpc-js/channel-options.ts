@@ -24,6 +24,21 @@ function messageSize(key: string, value: unknown): number {
   return value === -1 ? Number.MAX_SAFE_INTEGER : value;
 }
 
+function integer(key: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be an integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** grpc-js's booleans are 0 and 1. */
+function flag(key: string, value: unknown): boolean {
+  if (value === 0 || value === 1 || typeof value === 'boolean') return Boolean(value);
+  throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be 0 or 1, got ${JSON.stringify(value)}`);
+}
+
+const MIN_IDLE_TIMEOUT_MS = 1000;
+
 function positiveInt(key: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be a positive integer, got ${JSON.stringify(value)}`);
@@ -76,6 +91,19 @@ export function clientSettings(options: ChannelOptions = {}): ClientSettings {
       case 'grpc.default_compression_algorithm':
         settings.compression = compressionName(key, value);
         break;
+      case 'grpc.keepalive_time_ms':
+        settings.channel.keepaliveTimeMs = positiveInt(key, value);
+        break;
+      case 'grpc.keepalive_timeout_ms':
+        settings.channel.keepaliveTimeoutMs = positiveInt(key, value);
+        break;
+      case 'grpc.keepalive_permit_without_calls':
+        settings.channel.keepalivePermitWithoutCalls = flag(key, value);
+        break;
+      case 'grpc.client_idle_timeout_ms':
+        // grpc-js never idles sooner than after 1 s, whatever is asked.
+        settings.channel.idleTimeoutMs = Math.max(integer(key, value), MIN_IDLE_TIMEOUT_MS);
+        break;
       case 'grpc.ssl_target_name_override':
         if (typeof value !== 'string') throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be a string`);
         settings.serverNameOverride = value;
@@ -111,6 +139,19 @@ export function serverSettings(options: ChannelOptions = {}): NativeServerOption
         break;
       case 'grpc.max_concurrent_streams':
         settings.maxConcurrentStreams = positiveInt(key, value);
+        break;
+      case 'grpc.keepalive_time_ms':
+        settings.keepaliveTimeMs = positiveInt(key, value);
+        break;
+      case 'grpc.keepalive_timeout_ms':
+        settings.keepaliveTimeoutMs = positiveInt(key, value);
+        break;
+      // gRPC core's names for the ping enforcement policy (grpc-js's server has none).
+      case 'grpc.keepalive_permit_without_calls':
+        settings.keepalivePermitWithoutCalls = flag(key, value);
+        break;
+      case 'grpc.http2.min_ping_interval_without_data_ms':
+        settings.keepaliveMinPingIntervalMs = positiveInt(key, value);
         break;
       case 'grpc.default_compression_algorithm':
         settings.compression = compressionName(key, value);

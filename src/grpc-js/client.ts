@@ -1,11 +1,11 @@
-import { Channel as NativeChannel, type CallOptions as NativeCallOptions, type MethodDefinition as NativeMethod } from '../index.js';
+import { Channel as NativeChannel, ConnectivityState, GrpcError, Status, type CallOptions as NativeCallOptions, type MethodDefinition as NativeMethod } from '../index.js';
 import { Outbox, pullFrom } from './bridge.js';
 import { clientSettings, type ChannelOptions } from './channel-options.js';
 import {
   CallLink, ClientDuplexStream, ClientReadableStream, ClientUnaryCall, ClientWritableStream,
   endResponses, settleUnary, type UnaryCallback,
 } from './client-calls.js';
-import { propagate } from './constants.js';
+import { connectivityState, propagate } from './constants.js';
 import { channelTls, type ChannelCredentials } from './credentials.js';
 import { isMetadata, Metadata, toNative } from './metadata.js';
 import { clientMethod } from './service-definition.js';
@@ -60,12 +60,16 @@ export class Channel {
     this._native.close();
   }
 
-  getConnectivityState(_tryToConnect: boolean): never {
-    return unsupported('Channel.getConnectivityState');
+  getConnectivityState(tryToConnect: boolean): connectivityState {
+    return this._native.getState(tryToConnect) as number as connectivityState;
   }
 
-  watchConnectivityState(): never {
-    return unsupported('Channel.watchConnectivityState');
+  /** Calls back once the state is no longer `currentState`, or with an error when the deadline passes first. */
+  watchConnectivityState(currentState: connectivityState, deadline: Deadline, callback: (error?: Error) => void): void {
+    this._native.watchState(currentState as number as ConnectivityState, deadline).then(
+      (changed) => (changed ? callback() : callback(new Error('Deadline passed without connectivity state change'))),
+      (err: Error) => callback(err),
+    );
   }
 
   createCall(): never {
@@ -108,8 +112,12 @@ export class Client {
     return this.compatChannel;
   }
 
-  waitForReady(_deadline: Deadline, _callback: (error?: Error) => void): never {
-    return unsupported('Client.waitForReady');
+  /** Connects, and calls back once the channel is READY, or with grpc-js's error when the deadline passes or the channel closes. */
+  waitForReady(deadline: Deadline, callback: (error?: Error) => void): void {
+    this.channel.waitForReady(deadline).then(
+      () => callback(),
+      (err: GrpcError) => callback(new Error(err.code === Status.UNAVAILABLE ? 'The channel has been closed' : 'Failed to connect before the deadline')),
+    );
   }
 
   makeUnaryRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, argument: Req, ...rest: unknown[]): ClientUnaryCall {
@@ -183,8 +191,8 @@ export class Client {
     if (options.interceptors?.length) unsupported('CallOptions.interceptors');
     if (options.interceptor_providers?.length) unsupported('CallOptions.interceptor_providers');
     if (options.host !== undefined) unsupported('CallOptions.host');
-    if (metadata.getOptions?.().waitForReady) unsupported('Metadata option waitForReady');
     const native: NativeCallOptions = {};
+    if (metadata.getOptions?.().waitForReady) native.waitForReady = true;
     const md = toNative(metadata);
     if (md) native.metadata = md;
     if (this.compression) native.compression = this.compression;
