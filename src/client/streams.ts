@@ -2,7 +2,8 @@ import { GrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { AsyncQueue } from '../util/async-queue.js';
-import type { ClientCall, ResponseSink } from './client-call.js';
+import type { CallHandle } from './call-handle.js';
+import type { ResponseSink } from './client-call.js';
 
 /** A value that may be awaited later; its rejection is never reported as unhandled. */
 class Later<T> {
@@ -44,7 +45,7 @@ class Later<T> {
  * throws the call's GrpcError at the end, plus headers, trailers and cancel().
  */
 export class ResponseStream<Res> implements AsyncIterable<Res> {
-  protected call!: ClientCall<any, Res>;
+  protected call!: CallHandle<any>;
   private readonly queue = new AsyncQueue<Res>();
   private readonly headerValue = new Later<Metadata>();
   private readonly trailerValue = new Later<Metadata>();
@@ -56,7 +57,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
     this.queue.onReturn = () => this.cancel();
   }
 
-  /** The sink handed to the ClientCall that feeds this stream. */
+  /** The sink handed to the call that feeds this stream. */
   sink(): ResponseSink<Res> {
     return {
       wantsTrailers: true,
@@ -75,7 +76,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
     };
   }
 
-  attach(call: ClientCall<any, Res>): this {
+  attach(call: CallHandle<any>): this {
     this.call = call;
     return this;
   }
