@@ -172,7 +172,10 @@ class InterceptedServerCall {
   }
 
   private async receiveHalfClose(): Promise<void> {
-    const hooks = this.forward('onReceiveHalfClose').map((h): Hook<undefined> => (_, next) => h(() => next(undefined)));
+    const hooks = this.forward('onReceiveHalfClose').map((h): Hook<undefined> => {
+      const hook = h as unknown as NonNullable<ServerHooks['onReceiveHalfClose']>;
+      return (_, next) => hook(() => next(undefined));
+    });
     await this.required(runHooks(hooks, undefined), 'half-close');
   }
 
