@@ -24,19 +24,24 @@ export interface ClientTlsOptions {
  */
 export function dialTls(raw: net.Socket, target: Target, options: ClientTlsOptions): tls.TLSSocket {
   const address = target.authority;
-  const socket = tls.connect({
+  const connectOptions: tls.ConnectionOptions = {
     socket: raw,
     servername: options.serverNameOverride ?? (target.kind === 'tcp' && !net.isIP(target.host) ? target.host : undefined),
     ca: options.ca,
     cert: options.cert,
     key: options.key,
-    checkServerIdentity: options.checkServerIdentity,
     ALPNProtocols: ['h2'],
-  });
+  };
+  // Node rejects an explicit undefined here.
+  if (options.checkServerIdentity) connectOptions.checkServerIdentity = options.checkServerIdentity;
+  const socket = tls.connect(connectOptions);
   socket.once('secureConnect', () => {
     if (socket.alpnProtocol !== 'h2') {
       const chosen = socket.alpnProtocol ? `"${socket.alpnProtocol}"` : 'no protocol';
-      socket.destroy(new Error(`TLS server ${address} did not negotiate HTTP/2 via ALPN (it chose ${chosen}); gRPC needs a server that offers "h2"`));
+      const error = new Error(`TLS server ${address} did not negotiate HTTP/2 via ALPN (it chose ${chosen}); gRPC needs a server that offers "h2"`);
+      // Not synchronously: node:http2 sets its session up in its own secureConnect listener and
+      // aborts the process if the socket is already destroyed by then.
+      process.nextTick(() => socket.destroy(error));
     }
   });
   // A server with ALPN configured but without h2 aborts the handshake with an alert; name the cause.
