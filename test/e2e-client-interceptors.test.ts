@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Channel, GrpcError, Metadata, Server, Status, createClient, interceptCall,
-  type BidiStream, type CallListener, type ClientCallStatus, type ClientInterceptor, type OutgoingCall,
+  type BidiStream, type CallListener, type Client, type ClientCallStatus, type ClientInterceptor, type OutgoingCall,
 } from '../src/index.js';
 import { Observations, collect, expectGrpcError, probeImplementation, probeService, type Req, type Res } from './support/probe.js';
 
@@ -37,7 +37,7 @@ function channelWith(interceptors: ClientInterceptor[]) {
 }
 
 /** Runs one call of each mode with payloads "a" (and "b" where requests stream). */
-async function callAllModes(client: ReturnType<typeof createClient>) {
+async function callAllModes(client: Client) {
   const unary: Res = await client.unary({ payload: Buffer.from('a') });
   const streamed: Res[] = await collect(client.serverStream({ payload: Buffer.from('a'), count: 2 }));
   const counted: Res = await client.clientStream([{ payload: Buffer.from('a') }, { payload: Buffer.from('b') }]);

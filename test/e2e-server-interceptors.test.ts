@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Channel, GrpcError, Metadata, Server, Status, createClient,
-  type BidiStream, type ServerInterceptor, type ServerOptions,
+  type BidiStream, type Client, type ServerInterceptor, type ServerOptions,
 } from '../src/index.js';
 import { Observations, collect, expectGrpcError, probeImplementation, probeService, type Req, type Res } from './support/probe.js';
 
@@ -26,7 +26,7 @@ async function start(options: ServerOptions) {
   return { seen, client: createClient(probeService, channel) };
 }
 
-async function callAllModes(client: ReturnType<typeof createClient>, metadata?: Metadata) {
+async function callAllModes(client: Client, metadata?: Metadata) {
   const unary: Res = await client.unary({ payload: Buffer.from('a') }, { metadata });
   const streamed: Res[] = await collect(client.serverStream({ payload: Buffer.from('a'), count: 2 }, { metadata }));
   const counted: Res = await client.clientStream([{ payload: Buffer.from('a') }, { payload: Buffer.from('b') }], { metadata });
