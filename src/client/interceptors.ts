@@ -146,8 +146,12 @@ class HookedCall<Req, Res> implements OutgoingCall<Req, Res>, CallListener<Res> 
       if (this.started) this.downstream.cancel(e);
       else this.deliverStatus({ error: e, trailers: e.metadata });
     };
-    if (this.hooks.cancel) this.hooks.cancel(error, forward);
-    else forward(error);
+    if (!this.hooks.cancel) return forward(error);
+    try {
+      this.hooks.cancel(error, forward);
+    } catch {
+      forward(error); // a broken cancel hook must not keep the call alive
+    }
   }
 
   onReceiveMetadata(metadata: Metadata): void {

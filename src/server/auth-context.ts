@@ -27,18 +27,28 @@ export interface AuthContext {
 }
 
 export function peerAddress(socket: Socket | undefined): string {
-  if (!socket || socket.remoteAddress === undefined) return 'unknown';
-  return socket.remoteAddress.includes(':') ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
+  const address = readSocket(socket, (s) => s.remoteAddress);
+  if (address === undefined) return 'unknown';
+  return address.includes(':') ? `[${address}]:${socket!.remotePort}` : `${address}:${socket!.remotePort}`;
+}
+
+/** node:http2 hands out a proxy of the session's socket that throws once the session is gone. */
+function readSocket<T>(socket: Socket | undefined, read: (s: Socket) => T): T | undefined {
+  try {
+    return socket ? read(socket) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the auth context off a connection's socket; done on first use only, since most calls never ask. */
 export function authContextOf(socket: Socket | undefined): AuthContext {
-  const tlsSocket = socket && (socket as TLSSocket).encrypted ? (socket as TLSSocket) : undefined;
+  const tlsSocket = readSocket(socket, (s) => ((s as TLSSocket).encrypted ? (s as TLSSocket) : undefined));
   return {
     peer: peerAddress(socket),
     secure: !!tlsSocket,
-    tlsProtocol: tlsSocket?.getProtocol() ?? undefined,
-    peerCertificate: tlsSocket?.authorized ? certificateOf(tlsSocket) : undefined,
+    tlsProtocol: readSocket(tlsSocket, (s) => (s as TLSSocket).getProtocol() ?? undefined),
+    peerCertificate: readSocket(tlsSocket, (s) => ((s as TLSSocket).authorized ? certificateOf(s as TLSSocket) : undefined)),
   };
 }
 
