@@ -14,6 +14,7 @@ export type { ServerInterceptor, ServerHooks, ServerCallStatus, ServerMethodInfo
 export type { AuthContext, PeerCertificate } from './server/auth-context.js';
 export { Channel } from './client/channel.js';
 export type { ChannelOptions } from './client/channel.js';
+export { ConnectivityState } from './transport/connectivity.js';
 export { createClient } from './client/stub.js';
 export type { Client } from './client/stub.js';
 export { ResponseStream, BidiStream } from './client/streams.js';
@@ -32,3 +33,5 @@ export type { ServiceImplementation, UnaryHandler, ServerStreamHandler, ClientSt
 export type { ClientTlsOptions } from './transport/client-connection.js';
 export type { ServerTlsOptions } from './server/server.js';
 export { generateTypeScript, type GenerateOptions } from './protobuf/codegen.js';
+export { HealthService, type ServingStatus, type SettableStatus } from './health/index.js';
+export { ReflectionService } from './reflection/index.js';

@@ -2,7 +2,7 @@ import { callKind, type MethodDefinition } from '../service.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
-import type { ClientConnection } from '../transport/client-connection.js';
+import type { ConnectionManager } from '../transport/connection-manager.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError } from './call-status.js';
 import type { CallHandle } from './call-handle.js';
@@ -25,12 +25,14 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
   private head: OutgoingCall<Req, Res> | undefined;
   /** The network call of the current attempt, for flow control. */
   private transport: ClientCall<Req, Res> | undefined;
+  /** Wire size of the last response received, for the response queue's byte budget. */
+  private lastResponseSize = 0;
   private timer: NodeJS.Timeout | undefined;
   private abortListener: (() => void) | undefined;
   private readonly options: CallOptions;
 
   constructor(
-    private readonly connection: ClientConnection,
+    private readonly connection: ConnectionManager,
     private readonly method: MethodDefinition<Req, Res>,
     private readonly limits: CallLimits,
     options: CallOptions,
@@ -106,7 +108,7 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
   }
 
   onReceiveMessage(message: Res): void {
-    if (!this.finished) this.sink.message(message, false);
+    if (!this.finished) this.sink.message(message, false, this.lastResponseSize);
   }
 
   onReceiveStatus(status: ClientCallStatus): void {
@@ -116,9 +118,15 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
   /** Interceptors in order, the first outermost: it sees outgoing operations first and responses last. */
   private buildChain(): OutgoingCall<Req, Res> {
     const info: ClientCallInfo<Req, Res> = { method: this.method, kind: callKind(this.method), target: this.target, options: this.options };
-    let next = (): OutgoingCall<Req, Res> => new NetworkCall(this.connection, this.method, this.limits, this.options, (call) => {
-      this.transport = call;
-    });
+    const attempts: AttemptObserver<Req, Res> = {
+      started: (call) => {
+        this.transport = call;
+      },
+      received: (size) => {
+        this.lastResponseSize = size;
+      },
+    };
+    let next = (): OutgoingCall<Req, Res> => new NetworkCall(this.connection, this.method, this.limits, this.options, attempts);
     for (let i = this.interceptors.length - 1; i >= 0; i--) {
       const interceptor = this.interceptors[i];
       const inner = next;
@@ -137,30 +145,39 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
   }
 }
 
+interface AttemptObserver<Req, Res> {
+  started(call: ClientCall<Req, Res>): void;
+  received(size: number): void;
+}
+
 /** The bottom of the chain: one attempt on the network, as a ClientCall. */
 class NetworkCall<Req, Res> implements OutgoingCall<Req, Res> {
   private call: ClientCall<Req, Res> | undefined;
 
   constructor(
-    private readonly connection: ClientConnection,
+    private readonly connection: ConnectionManager,
     private readonly method: MethodDefinition<Req, Res>,
     private readonly limits: CallLimits,
     private readonly options: CallOptions,
-    private readonly onAttempt: (call: ClientCall<Req, Res>) => void,
+    private readonly observer: AttemptObserver<Req, Res>,
   ) {}
 
   start(metadata: Metadata, listener: CallListener<Res>): void {
     if (this.call) throw new Error('start() called twice on the same call');
-    // Deadline and compression carry over; the signal and the header/trailer callbacks belong to the top of the chain.
-    const { deadline, compression } = this.options;
-    const call = new ClientCall(this.connection, this.method, this.limits, { deadline, compression, metadata }, {
+    // Deadline, compression and waitForReady carry over; the signal and the header/trailer callbacks belong to the top of the chain.
+    const { deadline, compression, waitForReady } = this.options;
+    const { observer } = this;
+    const call = new ClientCall(this.connection, this.method, this.limits, { deadline, compression, waitForReady, metadata }, {
       wantsTrailers: true,
       headers: (md) => listener.onReceiveMetadata(md),
-      message: (m) => listener.onReceiveMessage(m),
+      message: (m, _compressed, size) => {
+        observer.received(size);
+        listener.onReceiveMessage(m);
+      },
       end: (error, trailers) => listener.onReceiveStatus({ error, trailers }),
     });
     this.call = call;
-    this.onAttempt(call);
+    observer.started(call);
     call.start();
   }
 
