@@ -163,6 +163,34 @@ describe('server auth context', () => {
     expect(mtls.interceptorAuth.at(-1)!.peerCertificate!.subject).toBe('CN=client');
     channel.close();
   });
+  it('a handler that reads peer and auth after the connection is gone gets "unknown", not an exception', async () => {
+    let report: (v: unknown) => void = () => {};
+    const read = new Promise((resolve) => (report = resolve));
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const server = new Server();
+    server.addService(probeService, {
+      async *serverStream(_req: unknown, ctx: ServerCallContext) {
+        started();
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the client closes its channel meanwhile
+        try {
+          report({ peer: ctx.peer, auth: ctx.auth });
+        } catch (err) {
+          report(err);
+        }
+      },
+    });
+    const port = await server.listen('127.0.0.1:0');
+    const channel = new Channel(`127.0.0.1:${port}`);
+    const stream = createClient(probeService, channel).serverStream({});
+    await running;
+    stream.cancel();
+    await collect(stream).catch(() => {});
+    channel.close();
+    expect(await read).toEqual({ peer: 'unknown', auth: { peer: 'unknown', secure: false, tlsProtocol: undefined, peerCertificate: undefined } });
+    server.forceShutdown();
+  });
 });
 
 describe('client TLS options', () => {
