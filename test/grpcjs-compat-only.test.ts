@@ -33,10 +33,8 @@ describe('options and features that cannot be honoured yet are rejected by name'
     expect(() => new Echo('127.0.0.1:1', insecure, { [key]: value })).toThrow(key);
   });
 
-  it('client interceptors, and server options it has no equivalent for', () => {
-    expect(() => new Echo('127.0.0.1:1', insecure, { interceptors: [() => {}] })).toThrow('interceptors');
+  it('server options it has no equivalent for', () => {
     expect(() => new grpc.Server({ 'grpc.max_connection_age_ms': 1000 })).toThrow('grpc.max_connection_age_ms');
-    expect(() => new grpc.Server({ interceptors: [() => {}] })).toThrow('interceptors');
     expect(() => new grpc.Server({ 'grpc.max_receive_message_length': 'big' })).toThrow('must be an integer');
   });
 
@@ -45,13 +43,12 @@ describe('options and features that cannot be honoured yet are rejected by name'
     expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.enable_channelz': 1 })).toThrow('grpc.enable_channelz');
   });
 
-  it('call credentials and per-call interceptors', () => {
-    expect(() => grpc.credentials.createFromMetadataGenerator(() => {})).toThrow('createFromMetadataGenerator is not supported yet');
-    expect(() => grpc.credentials.combineChannelCredentials(insecure)).toThrow('not supported yet');
+  it('a channel and call features it has no equivalent for', () => {
+    expect(() => grpc.CallCredentials.createFromGoogleCredential({})).toThrow('createFromGoogleCredential is not supported yet');
     const client = new Echo('127.0.0.1:1', insecure);
     const cb = () => {};
-    expect(() => client.unaryEcho({}, { interceptors: [() => {}] }, cb)).toThrow('CallOptions.interceptors');
-    expect(() => client.unaryEcho({}, { credentials: {} }, cb)).toThrow('CallOptions.credentials');
+    expect(() => client.unaryEcho({}, { host: 'other' }, cb)).toThrow('CallOptions.host');
+    expect(() => client.unaryEcho({}, { credentials: {} }, cb)).toThrow('call credentials must be made by tsgrpc/grpc-js');
     expect(client.getChannel().getTarget()).toBe('127.0.0.1:1');
     client.close();
   });

@@ -69,7 +69,7 @@ export interface ClientSettings {
 }
 
 /** The client's options keys that are not channel options (grpc-js ClientOptions). */
-const CLIENT_ONLY_KEYS = new Set(['channelFactoryOverride', 'interceptors', 'interceptor_providers', 'callInvocationTransformer']);
+const CLIENT_ONLY_KEYS = new Set(['channelFactoryOverride', 'callInvocationTransformer']);
 
 export function clientSettings(options: ChannelOptions = {}): ClientSettings {
   const settings: ClientSettings = { channel: {} };
@@ -158,9 +158,6 @@ export function serverSettings(options: ChannelOptions = {}): NativeServerOption
         break;
       case 'grpc.enable_channelz':
         acceptOnlyOff(key, value);
-        break;
-      case 'interceptors':
-        rejectClientOnly(key, value);
         break;
       default:
         throw new UnsupportedOptionError(key, value);

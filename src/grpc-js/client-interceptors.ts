@@ -1,4 +1,4 @@
-import { Status } from '../index.js';
+import type { Status } from '../index.js';
 import type { StatusObject } from './errors.js';
 import { InOrder } from './bridge.js';
 import type { Metadata } from './metadata.js';
@@ -94,6 +94,32 @@ export class ListenerBuilder {
   }
   build(): Listener {
     return { ...this.listener };
+  }
+}
+
+/** Builds a status object for a listener or requester to pass on. */
+export class StatusBuilder {
+  private code: Status | null = null;
+  private details: string | null = null;
+  private metadata: Metadata | null = null;
+  withCode(code: Status): this {
+    this.code = code;
+    return this;
+  }
+  withDetails(details: string): this {
+    this.details = details;
+    return this;
+  }
+  withMetadata(metadata: Metadata): this {
+    this.metadata = metadata;
+    return this;
+  }
+  build(): Partial<StatusObject> {
+    const status: Partial<StatusObject> = {};
+    if (this.code !== null) status.code = this.code;
+    if (this.details !== null) status.details = this.details;
+    if (this.metadata !== null) status.metadata = this.metadata;
+    return status;
   }
 }
 

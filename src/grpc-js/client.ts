@@ -6,7 +6,9 @@ import {
   endResponses, settleUnary, type UnaryCallback,
 } from './client-calls.js';
 import { connectivityState, propagate } from './constants.js';
-import { channelTls, type ChannelCredentials } from './credentials.js';
+import { callCredentialsOf, channelCallCredentials, channelTls, type ChannelCredentials } from './credentials.js';
+import { interceptorsFor, InterceptorConfigurationError, type ClientMethodDefinition, type Interceptor, type InterceptorProvider } from './client-interceptors.js';
+import { bridgeInterceptors } from './interceptor-bridge.js';
 import { isMetadata, Metadata, toNative } from './metadata.js';
 import { clientMethod } from './service-definition.js';
 
@@ -19,8 +21,8 @@ export interface CallOptions {
   parent?: { _ctx?: { deadline: Date | undefined; signal: AbortSignal } };
   propagate_flags?: number;
   credentials?: unknown;
-  interceptors?: unknown[];
-  interceptor_providers?: unknown[];
+  interceptors?: Interceptor[];
+  interceptor_providers?: InterceptorProvider[];
 }
 
 export type ClientOptions = ChannelOptions;
@@ -48,7 +50,9 @@ export class Channel {
       tls = { ...tls, serverNameOverride: settings.serverNameOverride };
     }
     this.target = target;
-    this._native = new NativeChannel(target, { ...settings.channel, tls });
+    // grpc-js sends call credentials over any channel; composing them into channel credentials needs TLS (checked there).
+    const callCredentials = channelCallCredentials(credentials);
+    this._native = new NativeChannel(target, { ...settings.channel, tls, callCredentials, allowInsecureCallCredentials: true });
     this._compression = settings.compression;
   }
 
@@ -78,6 +82,7 @@ export class Channel {
 }
 
 type Serialize = (value: any) => Buffer;
+type CachedMethod = NativeMethod & { grpcJs: ClientMethodDefinition };
 type Deserialize = (bytes: Buffer) => any;
 
 /**
@@ -89,10 +94,17 @@ export class Client {
   private readonly channel: NativeChannel;
   private readonly compatChannel: Channel;
   private readonly compression: 'gzip' | 'deflate' | undefined;
-  private readonly methods = new Map<string, NativeMethod>();
+  private readonly methods = new Map<string, CachedMethod>();
+  private readonly interceptors: readonly Interceptor[];
+  private readonly interceptorProviders: readonly InterceptorProvider[];
 
   constructor(address: string, credentials: ChannelCredentials, options: ClientOptions = {}) {
-    const { channelOverride, ...channelOptions } = options;
+    const { channelOverride, interceptors, interceptor_providers: providers, ...channelOptions } = options;
+    this.interceptors = (interceptors as Interceptor[] | undefined) ?? [];
+    this.interceptorProviders = (providers as InterceptorProvider[] | undefined) ?? [];
+    if (this.interceptors.length > 0 && this.interceptorProviders.length > 0) {
+      throw new InterceptorConfigurationError('Both interceptors and interceptor_providers were passed as options to the client constructor. Only one of these is allowed.');
+    }
     if (channelOverride !== undefined) {
       if (!(channelOverride instanceof Channel)) unsupported('channelOverride with a channel that is not a tsgrpc/grpc-js Channel');
       // The override decides everything about the connection, as in grpc-js.
@@ -124,8 +136,8 @@ export class Client {
     const { metadata, options, callback } = unaryArguments<Res>(rest[0], rest[1], rest[2]);
     const call = new ClientUnaryCall();
     const link = (call._link = new CallLink(call, this.compatChannel.getTarget()));
-    const native = this.callOptions(link, metadata, options, call);
-    settleUnary(call, this.channel.unary(this.method(method, serialize, deserialize, false, false), argument, native), callback);
+    const def = this.method(method, serialize, deserialize, false, false);
+    settleUnary(call, this.channel.unary(def, argument, this.callOptions(link, def, metadata, options, call)), callback);
     return call;
   }
 
@@ -133,14 +145,15 @@ export class Client {
     const { metadata, options, callback } = unaryArguments<Res>(rest[0], rest[1], rest[2]);
     const call = new ClientWritableStream<Req>();
     const link = (call._link = new CallLink(call, this.compatChannel.getTarget()));
-    const native = this.callOptions(link, metadata, options, call);
+    const def = this.method(method, serialize, deserialize, true, false);
+    const native = this.callOptions(link, def, metadata, options, call);
     const outbox = new Outbox<Req>();
     call._write = (chunk, _encoding, done) => outbox.push(chunk, () => done());
     call._final = (done) => {
       outbox.end();
       done();
     };
-    const result = this.channel.clientStream(this.method(method, serialize, deserialize, true, false), outbox, native);
+    const result = this.channel.clientStream(def, outbox, native);
     result.finally(() => outbox.close()).catch(() => {});
     settleUnary(call, result, callback);
     return call;
@@ -150,8 +163,8 @@ export class Client {
     const args = streamArguments(metadata, options);
     const call = new ClientReadableStream<Res>();
     const link = (call._link = new CallLink(call, this.compatChannel.getTarget()));
-    const native = this.callOptions(link, args.metadata, args.options, call);
-    const responses = this.channel.serverStream(this.method(method, serialize, deserialize, false, true), argument, native);
+    const def = this.method(method, serialize, deserialize, false, true);
+    const responses = this.channel.serverStream(def, argument, this.callOptions(link, def, args.metadata, args.options, call));
     call._read = pullFrom(call, responses, (err) => endResponses(call, err), () => endResponses(call, undefined));
     // grpc-js reads as soon as the call starts; start pulling even before anyone listens for data.
     call.read(0);
@@ -162,8 +175,8 @@ export class Client {
     const args = streamArguments(metadata, options);
     const call = new ClientDuplexStream<Req, Res>();
     const link = (call._link = new CallLink(call, this.compatChannel.getTarget()));
-    const native = this.callOptions(link, args.metadata, args.options, call);
-    const stream = this.channel.bidi(this.method(method, serialize, deserialize, true, true), native);
+    const def = this.method(method, serialize, deserialize, true, true);
+    const stream = this.channel.bidi(def, this.callOptions(link, def, args.metadata, args.options, call));
     call._write = (chunk, _encoding, done) => {
       // A write that fails (serialization) fails the call; the status reports it.
       stream.write(chunk).then(() => done(), () => done());
@@ -177,21 +190,29 @@ export class Client {
     return call;
   }
 
-  /** The native method for a path; cached so a call allocates none. */
-  private method(path: string, serialize: Serialize, deserialize: Deserialize, requestStream: boolean, responseStream: boolean): NativeMethod {
+  /** The native method for a path, with grpc-js's description of it; cached so a call allocates none. */
+  private method(path: string, serialize: Serialize, deserialize: Deserialize, requestStream: boolean, responseStream: boolean): CachedMethod {
     const cached = this.methods.get(path);
-    if (cached && cached.serializeRequest === serialize && (cached as { deserialize?: Deserialize }).deserialize === deserialize) return cached;
-    const method = Object.assign(clientMethod(path, serialize, deserialize, { requestStream, responseStream }), { deserialize });
+    if (cached && cached.grpcJs.requestSerialize === serialize && cached.grpcJs.responseDeserialize === deserialize) return cached;
+    const grpcJs = { path, requestStream, responseStream, requestSerialize: serialize, responseDeserialize: deserialize };
+    const method = Object.assign(clientMethod(path, serialize, deserialize, { requestStream, responseStream }), { grpcJs });
     this.methods.set(path, method);
     return method;
   }
 
-  private callOptions(link: CallLink, metadata: Metadata, options: CallOptions, call: { once(event: 'status', fn: () => void): unknown }): NativeCallOptions {
-    if (options.credentials !== undefined) unsupported('CallOptions.credentials (call credentials)');
-    if (options.interceptors?.length) unsupported('CallOptions.interceptors');
-    if (options.interceptor_providers?.length) unsupported('CallOptions.interceptor_providers');
+  private callOptions(link: CallLink, method: CachedMethod, metadata: Metadata, options: CallOptions, call: { once(event: 'status', fn: () => void): unknown }): NativeCallOptions {
     if (options.host !== undefined) unsupported('CallOptions.host');
     const native: NativeCallOptions = {};
+    if (options.credentials !== undefined) native.callCredentials = callCredentialsOf(options.credentials);
+    if (this.interceptors.length > 0 || this.interceptorProviders.length > 0 || options.interceptors?.length || options.interceptor_providers?.length) {
+      const chain = interceptorsFor({
+        clientInterceptors: this.interceptors,
+        clientInterceptorProviders: this.interceptorProviders,
+        callInterceptors: options.interceptors ?? [],
+        callInterceptorProviders: options.interceptor_providers ?? [],
+      }, method.grpcJs);
+      if (chain.length > 0) native.interceptors = [bridgeInterceptors(chain, { ...options, method_definition: method.grpcJs }, link.peer)];
+    }
     if (metadata.getOptions?.().waitForReady) native.waitForReady = true;
     const md = toNative(metadata);
     if (md) native.metadata = md;

@@ -1,4 +1,5 @@
-import type { ClientTlsOptions, ServerTlsOptions } from '../index.js';
+import { CallCredentials as NativeCallCredentials, GrpcError, Metadata as NativeMetadata, type ClientTlsOptions, type ServerTlsOptions } from '../index.js';
+import { toNative, type Metadata } from './metadata.js';
 
 function notYet(what: string): never {
   throw new Error(`tsgrpc/grpc-js: ${what} is not supported yet; keep using @grpc/grpc-js for programs that need it`);
@@ -8,36 +9,89 @@ function bufferOrNull(value: unknown, name: string): void {
   if (value && !Buffer.isBuffer(value)) throw new TypeError(`${name}, if provided, must be a Buffer.`);
 }
 
-/** Per-call credentials (metadata generators). Mapped onto the native call-credentials layer once it lands. */
-export abstract class CallCredentials {
-  static createFromMetadataGenerator(_generator: unknown): CallCredentials {
-    return notYet('CallCredentials.createFromMetadataGenerator');
+export interface CallMetadataOptions {
+  method_name: string;
+  service_url: string;
+}
+export type CallMetadataGenerator = (options: CallMetadataOptions, callback: (err: Error | null, metadata?: Metadata) => void) => void;
+
+/**
+ * grpc-js's per-call credentials, on the native CallCredentials layer: each
+ * generator runs before a call starts and its metadata is added to the call.
+ * A generator's error fails the call (UNAVAILABLE, or its own code when it
+ * carries one the application may use), as in grpc-js.
+ */
+export class CallCredentials {
+  /** @internal: undefined for the empty credentials. */
+  readonly _native: NativeCallCredentials | undefined;
+
+  private constructor(native: NativeCallCredentials | undefined) {
+    this._native = native;
   }
+
+  static createFromMetadataGenerator(generator: CallMetadataGenerator): CallCredentials {
+    if (typeof generator !== 'function') throw new TypeError('the metadata generator must be a function');
+    return new CallCredentials(NativeCallCredentials.fromMetadataGenerator((context) => new Promise((resolve, reject) => {
+      generator({ service_url: context.serviceUrl, method_name: context.method }, (err, metadata) => {
+        if (metadata !== undefined && metadata !== null) return resolve(toNative(metadata) ?? new NativeMetadata());
+        reject(generatorError(err));
+      });
+    })));
+  }
+
   static createFromGoogleCredential(_credential: unknown): CallCredentials {
     return notYet('CallCredentials.createFromGoogleCredential');
   }
+
   static createEmpty(): CallCredentials {
-    return notYet('CallCredentials.createEmpty');
+    return new CallCredentials(undefined);
   }
-  abstract compose(other: CallCredentials): CallCredentials;
+
+  compose(other: CallCredentials): CallCredentials {
+    const theirs = callCredentialsOf(other);
+    if (!theirs) return this;
+    return new CallCredentials(this._native ? this._native.compose(theirs) : theirs);
+  }
+}
+
+/** A generator's error: its own gRPC code if it has one, else UNAVAILABLE (decided by the native layer). */
+function generatorError(err: Error | null): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' && Number.isInteger(code) && code > 0 && code <= 16) {
+    return new GrpcError(code, (err as { details?: string }).details ?? err!.message);
+  }
+  return err ?? new Error('the metadata generator returned no metadata');
+}
+
+/** The native credentials of our CallCredentials (any copy of this module), by shape. */
+export function callCredentialsOf(credentials: unknown): NativeCallCredentials | undefined {
+  if (typeof credentials !== 'object' || credentials === null || !('_native' in credentials)) {
+    throw new TypeError('call credentials must be made by tsgrpc/grpc-js (credentials.createFromMetadataGenerator)');
+  }
+  return (credentials as CallCredentials)._native;
 }
 
 /** How a channel connects: plaintext (h2c) or TLS with the given roots and optional client certificate. */
 export class ChannelCredentials {
   /** Read by shape (see channelTls), so credentials from another copy of this module work too. */
   readonly _tsgrpcTls: ClientTlsOptions | undefined;
+  /** Call credentials composed in, applied to every call on the channel. */
+  readonly _tsgrpcCall: NativeCallCredentials | undefined;
 
-  protected constructor(tls: ClientTlsOptions | undefined) {
+  protected constructor(tls: ClientTlsOptions | undefined, call?: NativeCallCredentials) {
     this._tsgrpcTls = tls;
+    this._tsgrpcCall = call;
   }
 
   _isSecure(): boolean {
     return this._tsgrpcTls !== undefined;
   }
 
-  compose(_callCredentials: CallCredentials): ChannelCredentials {
+  compose(callCredentials: CallCredentials): ChannelCredentials {
     if (!this._isSecure()) throw new Error('Cannot compose insecure credentials');
-    return notYet('ChannelCredentials.compose (call credentials)');
+    const added = callCredentialsOf(callCredentials);
+    if (!added) return this;
+    return new ChannelCredentials(this._tsgrpcTls, this._tsgrpcCall ? this._tsgrpcCall.compose(added) : added);
   }
 
   static createInsecure(): ChannelCredentials {
@@ -73,6 +127,11 @@ export function channelTls(credentials: unknown): ClientTlsOptions | undefined {
   if ('_tsgrpcTls' in creds) return creds._tsgrpcTls;
   if (!creds._isSecure()) return undefined;
   return notYet('TLS credentials created by another gRPC library (create them with tsgrpc/grpc-js credentials.createSsl)');
+}
+
+/** The call credentials composed into channel credentials, if any. */
+export function channelCallCredentials(credentials: unknown): NativeCallCredentials | undefined {
+  return (credentials as Partial<ChannelCredentials>)._tsgrpcCall;
 }
 
 export interface KeyCertPair {
@@ -134,10 +193,10 @@ export const credentials = {
   createFromSecureContext: ChannelCredentials.createFromSecureContext,
   createFromMetadataGenerator: CallCredentials.createFromMetadataGenerator,
   createFromGoogleCredential: CallCredentials.createFromGoogleCredential,
-  combineChannelCredentials(_channel: ChannelCredentials, ..._call: CallCredentials[]): ChannelCredentials {
-    return notYet('credentials.combineChannelCredentials');
+  combineChannelCredentials(channel: ChannelCredentials, ...call: CallCredentials[]): ChannelCredentials {
+    return call.reduce((acc, c) => acc.compose(c), channel);
   },
-  combineCallCredentials(_first: CallCredentials, ..._rest: CallCredentials[]): CallCredentials {
-    return notYet('credentials.combineCallCredentials');
+  combineCallCredentials(first: CallCredentials, ...rest: CallCredentials[]): CallCredentials {
+    return rest.reduce((acc, c) => acc.compose(c), first);
   },
 };

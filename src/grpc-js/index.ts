@@ -8,8 +8,18 @@ export { status, logVerbosity, propagate, compressionAlgorithms, connectivitySta
 export { setLogger, setLogVerbosity } from './logging.js';
 export { Metadata, type MetadataValue, type MetadataOptions } from './metadata.js';
 export type { ServiceError, StatusObject, ServerErrorResponse } from './errors.js';
-export { credentials, ChannelCredentials, CallCredentials, ServerCredentials, type KeyCertPair } from './credentials.js';
+export { credentials, ChannelCredentials, CallCredentials, ServerCredentials, type KeyCertPair, type CallMetadataGenerator, type CallMetadataOptions } from './credentials.js';
 export { UnsupportedOptionError, type ChannelOptions } from './channel-options.js';
+export {
+  InterceptingCall, InterceptorConfigurationError, ListenerBuilder, RequesterBuilder, StatusBuilder,
+  type Interceptor, type InterceptorProvider, type InterceptorOptions, type InterceptingCallInterface, type NextCall,
+  type Listener, type FullListener, type InterceptingListener, type Requester, type FullRequester,
+} from './client-interceptors.js';
+export {
+  ServerInterceptingCall, ServerListenerBuilder, ResponderBuilder,
+  type ServerInterceptor, type ServerInterceptingCallInterface, type ServerListener, type FullServerListener,
+  type InterceptingServerListener, type Responder, type FullResponder, type PartialStatusObject,
+} from './server-interceptors.js';
 export type { MethodDefinition, ServiceDefinition } from './service-definition.js';
 export {
   Server,

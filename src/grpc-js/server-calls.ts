@@ -6,6 +6,7 @@ import { log } from './logging.js';
 import { nativeErrorFromHandler, type ServerErrorResponse } from './errors.js';
 import { fromNative, toNative, type Metadata } from './metadata.js';
 import { Outbox, pullFrom } from './bridge.js';
+import { grpcJsAuthContext } from './auth-context.js';
 
 /** What every grpc-js server call object offers, whatever its stream shape. */
 export interface ServerSurfaceCall {
@@ -15,6 +16,7 @@ export interface ServerSurfaceCall {
   sendMetadata(responseMetadata: Metadata): void;
   getDeadline(): Date | number;
   getPath(): string;
+  getAuthContext(): object;
 }
 
 interface CallState {
@@ -58,6 +60,10 @@ const surface = {
   },
   getPath(this: CallState): string {
     return this._ctx.method;
+  },
+  /** {} unless the client presented a verified certificate over TLS, as in grpc-js. */
+  getAuthContext(this: CallState): object {
+    return grpcJsAuthContext(this._ctx);
   },
 };
 

@@ -8,6 +8,8 @@ import {
 } from './server-calls.js';
 import { methodType, toBuffer, type MethodType, type ServiceDefinition } from './service-definition.js';
 import type { ServerCredentials } from './credentials.js';
+import { bridgeServerInterceptors } from './server-interceptor-bridge.js';
+import type { ServerInterceptor, ServerMethodDefinition } from './server-interceptors.js';
 
 export type handleUnaryCall<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 export type handleClientStreamingCall<Req, Res> = (call: ServerReadableStream<Req, Res>, callback: sendUnaryData<Res>) => void;
@@ -51,8 +53,21 @@ export class Server {
   private readonly nativeOptions;
   private shutdown = false;
 
-  constructor(options: ChannelOptions = {}) {
-    this.nativeOptions = serverSettings(options);
+  constructor(options: ChannelOptions & { interceptors?: ServerInterceptor[] } = {}) {
+    const { interceptors, ...channelOptions } = options;
+    this.nativeOptions = serverSettings(channelOptions);
+    if (interceptors !== undefined && !Array.isArray(interceptors)) throw new TypeError('the interceptors option must be an array');
+    if (interceptors && interceptors.length > 0) {
+      this.nativeOptions.interceptors = [bridgeServerInterceptors(interceptors, (path) => this.describe(path))];
+    }
+  }
+
+  /** grpc-js's description of a registered method, as its server interceptors receive it. */
+  private describe(path: string): ServerMethodDefinition | undefined {
+    const registered = this.handlers.get(path);
+    if (!registered) return undefined;
+    const stream = { requestStream: registered.type === 'clientStream' || registered.type === 'bidi', responseStream: registered.type === 'serverStream' || registered.type === 'bidi' };
+    return { path, ...stream, requestDeserialize: registered.deserialize, responseSerialize: registered.serialize };
   }
 
   addService(service: ServiceDefinition, implementation: UntypedServiceImplementation): void {

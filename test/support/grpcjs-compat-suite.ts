@@ -525,6 +525,95 @@ export function compatSuite(serverGrpc: GrpcModule, clientGrpc: GrpcModule): voi
     });
   });
 
+  describe('interceptors', () => {
+    const TOKEN = 'Bearer s3cret';
+    // Server side: an auth check that refuses calls without the token, and one that tags every response.
+    const authInterceptor = (_method: any, call: any) => new serverGrpc.ServerInterceptingCall(call, new serverGrpc.ResponderBuilder()
+      .withStart((next: any) => next(new serverGrpc.ServerListenerBuilder()
+        .withOnReceiveMetadata((md: any, nextMd: any) => {
+          if (md.get('authorization')[0] === TOKEN) nextMd(md);
+          else call.sendStatus({ code: serverGrpc.status.UNAUTHENTICATED, details: 'Auth token is invalid' });
+        })
+        .build()))
+      .build());
+    const tagInterceptor = (_method: any, call: any) => new serverGrpc.ServerInterceptingCall(call, {
+      sendMetadata(md: any, next: any) {
+        md.set('x-tagged', 'yes');
+        next(md);
+      },
+      sendMessage(message: any, next: any) {
+        next({ ...message, message: `${message.message}!` });
+      },
+    });
+    // Client side: one adds the token, one records what comes back.
+    const seenByClient: string[] = [];
+    const tokenInterceptor = (options: any, nextCall: any) => new clientGrpc.InterceptingCall(nextCall(options), new clientGrpc.RequesterBuilder()
+      .withStart((md: any, listener: any, next: any) => {
+        md.set('authorization', TOKEN);
+        next(md, listener);
+      })
+      .build());
+    const recordInterceptor = (options: any, nextCall: any) => new clientGrpc.InterceptingCall(nextCall(options), {
+      start(md: any, listener: any, next: any) {
+        next(md, new clientGrpc.ListenerBuilder()
+          .withOnReceiveMetadata((m: any, n: any) => {
+            seenByClient.push(`metadata:${m.get('x-tagged')[0]}`);
+            n(m);
+          })
+          .withOnReceiveMessage((m: any, n: any) => {
+            seenByClient.push(`message:${m?.message}`);
+            n(m);
+          })
+          .withOnReceiveStatus((st: any, n: any) => {
+            seenByClient.push(`status:${st.code}`);
+            n(st);
+          })
+          .build());
+      },
+    });
+    let guarded: any;
+    let guardedAddress: string;
+    beforeAll(async () => {
+      guarded = new serverGrpc.Server({ interceptors: [authInterceptor, tagInterceptor] });
+      guarded.addService(serverPkg.echo.Echo.service, echoImplementation(serverGrpc, { cancelled: [], metadata: [], deadlines: [] }));
+      guardedAddress = `127.0.0.1:${await bind(serverGrpc, guarded)}`;
+    });
+    afterAll(() => guarded?.forceShutdown());
+
+    it('a server interceptor refuses a call without credentials; client interceptors add them and see the response', async () => {
+      const bare = new clientPkg.echo.Echo(guardedAddress, clientGrpc.credentials.createInsecure());
+      const refused = await settle((cb) => bare.unaryEcho({ message: 'x' }, cb));
+      bare.close();
+      expect(refused.err.code).toBe(status.UNAUTHENTICATED);
+      expect(refused.err.details).toBe('Auth token is invalid');
+
+      const echo = new clientPkg.echo.Echo(guardedAddress, clientGrpc.credentials.createInsecure(), { interceptors: [tokenInterceptor, recordInterceptor] });
+      seenByClient.length = 0;
+      const { err, value } = await settle<any>((cb) => echo.unaryEcho({ message: 'in' }, cb));
+      expect(err).toBeNull();
+      expect(value.message).toBe('in!');
+      expect(seenByClient).toEqual(['metadata:yes', 'message:in!', `status:${status.OK}`]);
+
+      // Interceptors given on the call replace the client's.
+      const perCall = await settle<any>((cb) => echo.unaryEcho({ message: 'call' }, { interceptors: [recordInterceptor] }, cb));
+      expect(perCall.err.code).toBe(status.UNAUTHENTICATED);
+      echo.close();
+    });
+
+    it('interceptors on streams: every message passes through them', async () => {
+      const echo = new clientPkg.echo.Echo(guardedAddress, clientGrpc.credentials.createInsecure(), { interceptors: [tokenInterceptor] });
+      const call = echo.bidirectionalStreamingEcho();
+      const out = collect(call);
+      call.write({ message: 'a' });
+      call.write({ message: 'b' });
+      call.end();
+      const { data, status: st } = await out;
+      echo.close();
+      expect(st.code).toBe(status.OK);
+      expect(data.map((d: any) => d.message)).toEqual(['echo:a!', 'echo:b!']);
+    });
+  });
+
   describe('message size limits', () => {
     it('grpc.max_receive_message_length on the client fails a large response RESOURCE_EXHAUSTED', async () => {
       const echo = client(clientPkg.echo.Echo, { 'grpc.max_receive_message_length': 1024 });
