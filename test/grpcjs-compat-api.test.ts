@@ -102,9 +102,15 @@ for (const [name, grpc] of Object.entries(MODULES)) {
       });
     });
 
-    it('TLS: createSsl on both sides, with mutual authentication', async () => {
+    it('TLS: createSsl on both sides, with mutual authentication; getAuthContext shows the client certificate', async () => {
       const server = new grpc.Server();
-      server.addService(grpc.loadPackageDefinition(greeterDef).hello.Greeter.service, greeterImpl);
+      const auth: any[] = [];
+      server.addService(grpc.loadPackageDefinition(greeterDef).hello.Greeter.service, {
+        sayHello: (call: any, cb: any) => {
+          auth.push(call.getAuthContext());
+          greeterImpl.sayHello(call, cb);
+        },
+      });
       const creds = grpc.ServerCredentials.createSsl(pki.ca, [{ private_key: pki.serverKey, cert_chain: pki.serverCert }], true);
       const port = await bind(grpc, server, '127.0.0.1:0', creds);
       const Greeter = grpc.loadPackageDefinition(greeterDef).hello.Greeter;
@@ -118,9 +124,62 @@ for (const [name, grpc] of Object.entries(MODULES)) {
       const ok = await call(grpc.credentials.createSsl(pki.ca, pki.clientKey, pki.clientCert));
       expect(ok.err).toBeNull();
       expect(ok.value).toEqual({ message: 'Hello tls' });
+      expect(auth[0].transportSecurityType).toBe('ssl');
+      expect(auth[0].sslPeerCertificate.subject.CN).toBe('client');
+      expect(Buffer.isBuffer(auth[0].sslPeerCertificate.raw)).toBe(true);
       const noClientCert = await call(grpc.credentials.createSsl(pki.ca));
       expect(noClientCert.err.code).toBe(grpc.status.UNAVAILABLE);
       server.forceShutdown();
+    });
+
+    describe('call credentials', () => {
+      const authImpl = { sayHello: (call: any, cb: any) => cb(null, { message: String(call.metadata.get('authorization')[0] ?? 'none') }) };
+      const bearer = (token: string) => grpc.credentials.createFromMetadataGenerator((params: any, callback: any) => {
+        const md = new grpc.Metadata();
+        md.set('authorization', `Bearer ${token} for ${params.service_url}`);
+        callback(null, md);
+      });
+
+      it('composed into TLS channel credentials, per call, and a failing generator', async () => {
+        const server = new grpc.Server();
+        server.addService(grpc.loadPackageDefinition(greeterDef).hello.Greeter.service, authImpl);
+        const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: pki.serverKey, cert_chain: pki.serverCert }]);
+        const port = await bind(grpc, server, '127.0.0.1:0', creds);
+        const Greeter = grpc.loadPackageDefinition(greeterDef).hello.Greeter;
+        const call = (client: any, options: object = {}) => new Promise<any>((resolve) => client.sayHello({ name: 'c' }, options, (err: any, v: any) => resolve(err ?? v)));
+        const composed = grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(pki.ca), bearer('chan'));
+        const client = new Greeter(`localhost:${port}`, composed);
+        expect(await call(client)).toEqual({ message: 'Bearer chan for https://localhost/hello.Greeter' });
+        const plainTls = new Greeter(`localhost:${port}`, grpc.credentials.createSsl(pki.ca));
+        expect(await call(plainTls, { credentials: bearer('call') })).toEqual({ message: 'Bearer call for https://localhost/hello.Greeter' });
+        const failing = grpc.credentials.createFromMetadataGenerator((_p: any, callback: any) => callback(new Error('no token today')));
+        const err = await call(plainTls, { credentials: failing });
+        expect(err.code).toBe(grpc.status.UNKNOWN);
+        expect(err.details).toBe('Getting metadata from plugin failed with error: no token today');
+        client.close();
+        plainTls.close();
+        server.forceShutdown();
+        expect(() => grpc.credentials.createInsecure().compose(bearer('x'))).toThrow('Cannot compose insecure credentials');
+      });
+    });
+
+    it('call credentials per call on a plaintext channel are sent, as grpc-js does', async () => {
+      const server = new grpc.Server();
+      server.addService(grpc.loadPackageDefinition(greeterDef).hello.Greeter.service, {
+        sayHello: (call: any, cb: any) => cb(null, { message: `${call.metadata.get('authorization')[0]} ${JSON.stringify(call.getAuthContext())}` }),
+      });
+      const port = await bind(grpc, server);
+      const Greeter = grpc.loadPackageDefinition(greeterDef).hello.Greeter;
+      const client = new Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const credentials = grpc.credentials.createFromMetadataGenerator((_p: any, callback: any) => {
+        const md = new grpc.Metadata();
+        md.set('authorization', 'Bearer plain');
+        callback(null, md);
+      });
+      const reply = await new Promise<any>((resolve) => client.sayHello({}, { credentials }, (err: any, v: any) => resolve(err ?? v)));
+      client.close();
+      server.forceShutdown();
+      expect(reply).toEqual({ message: 'Bearer plain {}' });
     });
 
     describe('connectivity', () => {

@@ -1,4 +1,4 @@
-import { CallCredentials as NativeCallCredentials, GrpcError, Metadata as NativeMetadata, type ClientTlsOptions, type ServerTlsOptions } from '../index.js';
+import { CallCredentials as NativeCallCredentials, GrpcError, Metadata as NativeMetadata, Status, type ClientTlsOptions, type ServerTlsOptions } from '../index.js';
 import { toNative, type Metadata } from './metadata.js';
 
 function notYet(what: string): never {
@@ -18,8 +18,7 @@ export type CallMetadataGenerator = (options: CallMetadataOptions, callback: (er
 /**
  * grpc-js's per-call credentials, on the native CallCredentials layer: each
  * generator runs before a call starts and its metadata is added to the call.
- * A generator's error fails the call (UNAVAILABLE, or its own code when it
- * carries one the application may use), as in grpc-js.
+ * A generator's error fails the call with grpc-js's status (see generatorError).
  */
 export class CallCredentials {
   /** @internal: undefined for the empty credentials. */
@@ -32,7 +31,9 @@ export class CallCredentials {
   static createFromMetadataGenerator(generator: CallMetadataGenerator): CallCredentials {
     if (typeof generator !== 'function') throw new TypeError('the metadata generator must be a function');
     return new CallCredentials(NativeCallCredentials.fromMetadataGenerator((context) => new Promise((resolve, reject) => {
-      generator({ service_url: context.serviceUrl, method_name: context.method }, (err, metadata) => {
+      // grpc-js's service_url names the host without the port.
+      const serviceUrl = context.serviceUrl.replace(/^(https:\/\/(?:\[[^\]]*\]|[^/:]*)):\d+/, '$1');
+      generator({ service_url: serviceUrl, method_name: context.method }, (err, metadata) => {
         if (metadata !== undefined && metadata !== null) return resolve(toNative(metadata) ?? new NativeMetadata());
         reject(generatorError(err));
       });
@@ -54,13 +55,15 @@ export class CallCredentials {
   }
 }
 
-/** A generator's error: its own gRPC code if it has one, else UNAVAILABLE (decided by the native layer). */
-function generatorError(err: Error | null): unknown {
+/**
+ * A generator's error as grpc-js reports it: its own numeric code, else
+ * UNKNOWN; the native layer then turns codes reserved for applications into
+ * INTERNAL (gRFC A54), as grpc-js does.
+ */
+function generatorError(err: Error | null): GrpcError {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'number' && Number.isInteger(code) && code > 0 && code <= 16) {
-    return new GrpcError(code, (err as { details?: string }).details ?? err!.message);
-  }
-  return err ?? new Error('the metadata generator returned no metadata');
+  const message = err?.message ?? 'no metadata';
+  return new GrpcError(typeof code === 'number' ? code : Status.UNKNOWN, `Getting metadata from plugin failed with error: ${message}`);
 }
 
 /** The native credentials of our CallCredentials (any copy of this module), by shape. */
