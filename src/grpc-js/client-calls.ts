@@ -17,17 +17,31 @@ export interface SurfaceCall {
  */
 export class CallLink {
   private readonly canceller = new CancelSwitch();
+  private native: NativeCallOptions | undefined;
   trailers: NativeMetadata | undefined;
 
   constructor(private readonly emitter: EventEmitter, readonly peer: string) {}
 
   nativeOptions(base: NativeCallOptions): NativeCallOptions {
     base.signal = this.canceller as unknown as AbortSignal;
-    base.onHeader = (md) => this.emitter.emit('metadata', fromNative(md));
-    base.onTrailer = (md) => {
-      this.trailers = md;
-    };
+    this.native = base;
     return base;
+  }
+
+  /**
+   * Header and trailer metadata are only parsed for calls whose object has
+   * 'metadata' or 'status' listeners (the native call reads these hooks when
+   * the headers and trailers arrive, so adding them after the start works).
+   */
+  want(event: string | symbol): void {
+    const native = this.native;
+    if (!native) return;
+    if (event === 'metadata' && !native.onHeader) native.onHeader = (md) => this.emitter.emit('metadata', fromNative(md));
+    if (event === 'status' && !native.onTrailer) {
+      native.onTrailer = (md) => {
+        this.trailers = md;
+      };
+    }
   }
 
   cancel(): void {
@@ -36,7 +50,7 @@ export class CallLink {
 
   /** The grpc-js status object for how the native call ended. */
   status(error: unknown): StatusObject {
-    const metadata = fromNative(this.trailers);
+    const metadata = fromNative(this.trailers ?? (error instanceof GrpcError ? error.metadata : undefined));
     if (error === undefined) return { code: Status.OK, details: 'OK', metadata };
     if (!(error instanceof GrpcError)) return { code: Status.INTERNAL, details: String((error as Error)?.message ?? error), metadata };
     return { code: error.code, details: grpcJsDetails(error), metadata };
@@ -80,8 +94,18 @@ function errorFrom(status: StatusObject): ServiceError {
   return serviceError(status);
 }
 
-/** cancel() and getPeer(), shared by the four call classes through their prototypes. */
+const LISTEN_METHODS = ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const;
+
+/** cancel() and getPeer(), shared by the four call classes through their prototypes, and listener hooks that tell the link what is wanted. */
 function installSurface(cls: { prototype: object }): void {
+  const proto = cls.prototype as Record<string, unknown>;
+  for (const name of LISTEN_METHODS) {
+    const base = proto[name] as (this: unknown, event: string | symbol, listener: (...args: any[]) => void) => unknown;
+    proto[name] = function (this: { _link?: CallLink }, event: string | symbol, listener: (...args: any[]) => void) {
+      this._link?.want(event);
+      return base.call(this, event, listener);
+    };
+  }
   Object.assign(cls.prototype, {
     cancel(this: { _link: CallLink }): void {
       this._link.cancel();
@@ -106,9 +130,9 @@ export function settleUnary<Res>(call: ClientUnaryCall | ClientWritableStream<un
   const link = call._link;
   result.then(
     (value) => {
-      const status = link.status(undefined);
       callback(null, value);
-      call.emit('status', status);
+      // Most unary callers never listen for 'status': build it only for those who do.
+      if (call.listenerCount('status') > 0) call.emit('status', link.status(undefined));
     },
     (err: unknown) => {
       const status = link.status(err);
