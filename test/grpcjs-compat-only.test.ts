@@ -219,3 +219,22 @@ describe('package export', () => {
     }
   });
 });
+
+describe('interceptors', () => {
+  it('an interceptor that changes the deadline it passes to nextCall fails the call loudly', async () => {
+    const server = new grpc.Server();
+    server.addService(Echo.service, { UnaryEcho: (call: any, cb: any) => cb(null, { message: call.request.message }) });
+    const port = await bind(grpc, server);
+    const shorten = (options: any, nextCall: any) => nextCall({ ...options, deadline: Date.now() + 1000 });
+    const echo = new Echo(`127.0.0.1:${port}`, insecure, { interceptors: [shorten] });
+    const { err } = await unary(echo, { message: 'x' });
+    const keep = new Echo(`127.0.0.1:${port}`, insecure, { interceptors: [(options: any, nextCall: any) => nextCall({ ...options })] });
+    const ok = await unary(keep, { message: 'kept' });
+    echo.close();
+    keep.close();
+    server.forceShutdown();
+    expect(err.code).toBe(grpc.status.INTERNAL);
+    expect(err.details).toContain('changed CallOptions.deadline');
+    expect(ok.value.message).toBe('kept');
+  });
+});

@@ -12,7 +12,24 @@ const NO_COMPRESS = 2;
  * (not bytes) on both sides, as in grpc-js.
  */
 export function bridgeInterceptors(interceptors: readonly Interceptor[], options: InterceptorOptions, peer: string): ClientInterceptor {
-  return (_info, next) => new ChainAbove(chainCall(interceptors, options, () => new NativeBelow(next(), peer)));
+  return (_info, next) => new ChainAbove(chainCall(interceptors, options, (given) => {
+    checkUnchanged(options, given);
+    return new NativeBelow(next(), peer);
+  }));
+}
+
+/** Options the native call was started with; an interceptor that changes them for nextCall cannot be honoured. */
+const FIXED_OPTIONS = ['deadline', 'credentials', 'host', 'parent', 'propagate_flags'] as const;
+
+function checkUnchanged(original: InterceptorOptions, given: InterceptorOptions): void {
+  for (const key of FIXED_OPTIONS) {
+    const before = original[key];
+    const after = given[key];
+    const same = before === after || (before instanceof Date && after instanceof Date && before.getTime() === after.getTime());
+    if (!same) {
+      throw new GrpcError(Status.INTERNAL, `tsgrpc/grpc-js: an interceptor changed CallOptions.${key} for nextCall, which is not supported yet; set it on the call instead`);
+    }
+  }
 }
 
 function nativeMetadata(md: Metadata | undefined): NativeMetadata {
