@@ -7,6 +7,7 @@ import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
 import { createMessageReader } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { CallContext } from './context.js';
+import { confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
 import { ServerResponse, rejectRequest } from './server-call.js';
 
@@ -120,9 +121,8 @@ class ServerCallRunner {
       } catch (err) {
         return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
       }
-      // Node also ends the readable side when the client resets the stream, and only says
-      // 'aborted' a moment later: wait a turn so a cancel is not mistaken for a half-close.
-      if (this.requests) setImmediate(() => this.onRequestsEnd());
+      // A cancel may be END_STREAM followed by RST_STREAM: the handler's stream ends only once that is ruled out.
+      if (this.requests) confirmHalfClose(stream, () => this.onRequestsEnd());
       else this.onRequestsEnd();
     });
     if (this.kind === 'clientStream' || this.kind === 'bidi') {
