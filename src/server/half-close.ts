@@ -17,7 +17,7 @@ class HalfCloseBarrier {
   private queued: Array<() => void> = [];
   private pinging = false;
 
-  constructor(private readonly session: http2.ServerHttp2Session) {}
+  constructor(private readonly session: http2.Http2Session) {}
 
   confirm(then: () => void): void {
     if (this.pinging) {
@@ -53,7 +53,7 @@ class HalfCloseBarrier {
   }
 }
 
-const barriers = new WeakMap<http2.ServerHttp2Session, HalfCloseBarrier>();
+const barriers = new WeakMap<http2.Http2Session, HalfCloseBarrier>();
 
 /** Calls `then` once a half-close of `stream` is known not to be the first half of a cancellation. */
 export function confirmHalfClose(stream: http2.ServerHttp2Stream, then: () => void): void {

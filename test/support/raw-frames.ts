@@ -50,7 +50,7 @@ export function grpcRequestHeaders(path: string, extra: Array<[string, string]> 
 }
 
 export class RawH2Client {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private nextId = 1;
   private readonly listeners = new Set<(f: Frame) => void>();
   private readonly closeWaiters = new Set<() => void>();
