@@ -3,6 +3,7 @@
 // the handler's request stream ended cleanly (instead of throwing CANCELLED), or when
 // ctx.signal did not fire with CANCELLED.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GrpcError, Server, Status, type ServerCallContext, type ServerOptions } from '../../src/index.js';
 import { probeService } from './probe.js';
@@ -164,4 +165,12 @@ const GRPCJS_CLIENT = fileURLToPath(new URL('./grpcjs-cancel-client.mjs', import
 /** Cancels `count` calls of `mode` with @grpc/grpc-js in another process, each once the server handler holds it. */
 export function grpcJsCancels(port: number, mode: StormMode, count: number): Promise<void> {
   return runClientProcess(process.execPath, [GRPCJS_CLIENT, String(port), mode, String(count)]);
+}
+
+export const GO_CANCEL_STORM = fileURLToPath(new URL('../../interop/.cache/bin/cancel-storm', import.meta.url));
+
+/** Cancels `count` calls of `mode` with grpc-go (interop/go/cancelstorm, built by interop/build-go.sh). */
+export function grpcGoCancels(port: number, mode: StormMode, count: number): Promise<void> {
+  if (!existsSync(GO_CANCEL_STORM)) throw new Error(`${GO_CANCEL_STORM} is missing: run interop/build-go.sh`);
+  return runClientProcess(GO_CANCEL_STORM, [`-addr=127.0.0.1:${port}`, `-mode=${mode}`, `-n=${count}`]);
 }
