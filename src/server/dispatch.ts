@@ -1,6 +1,6 @@
 import type http2 from 'node:http2';
 import { callKind, type CallKind, type MethodDefinition } from '../service.js';
-import { ACCEPT_ENCODING, isSupportedEncoding } from '../wire/compression.js';
+import { ACCEPT_ENCODING, compressorFor, isSupportedEncoding } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
@@ -23,6 +23,11 @@ export interface DispatchOptions {
   onHandlerError?: (error: unknown, method: string) => void;
 }
 
+/** application/grpc, with a content-subtype or parameters or both. */
+const GRPC_CONTENT_TYPE = /^application\/grpc(?:[+;]|$)/i;
+/** The content-types of the one codec the server has: no subtype means proto. */
+const PROTO_CONTENT_TYPE = /^application\/grpc(?:\+proto)?(?:;|$)/i;
+
 /** The longest timer Node can arm; deadlines further out are left to the client. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -37,7 +42,7 @@ export function dispatchStream(
   // Errors surface through 'close'; an unhandled 'error' event would crash the process.
   stream.on('error', () => {});
   const contentType = headers['content-type'];
-  if (!contentType || !/^application\/grpc(?:[+;]|$)/.test(contentType)) {
+  if (!contentType || !GRPC_CONTENT_TYPE.test(contentType)) {
     return rejectRequest(stream, 415, Status.UNKNOWN, `unsupported content-type ${JSON.stringify(contentType ?? '')}: gRPC requires application/grpc`);
   }
   if (headers[':method'] !== 'POST') {
@@ -45,6 +50,10 @@ export function dispatchStream(
   }
   const path = headers[':path'] ?? '';
   const response = new ServerResponse(stream, options.maxSendMessageSize, headers['grpc-accept-encoding'] as string | undefined);
+  if (contentType !== 'application/grpc' && !PROTO_CONTENT_TYPE.test(contentType)) {
+    // Decoding another codec's bytes as protobuf would turn them into garbage, or into a wrong but valid message.
+    return response.finish(Status.UNIMPLEMENTED, `content-type ${JSON.stringify(contentType)} is not supported: this server only speaks application/grpc+proto`);
+  }
   const registered = lookup(path);
   if (!registered) {
     return response.finish(Status.UNIMPLEMENTED, `unknown method ${path}`);
@@ -69,6 +78,7 @@ class ServerCallRunner {
   private timer: NodeJS.Timeout | undefined;
   private requests: AsyncQueue<unknown> | undefined;
   private singleRequest: { value: unknown } | undefined;
+  private compressedFlags: CompressedFlags | undefined;
   private readonly kind: CallKind;
 
   constructor(
@@ -98,10 +108,9 @@ class ServerCallRunner {
 
   start(requestEncoding: string | undefined): void {
     const { stream } = this;
-    const reader = createMessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, (msg, compressed) => {
-      this.ctx.requestCompressed = compressed;
-      this.onRequest(msg);
-    });
+    const reader = createMessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, (msg, compressed) =>
+      this.onRequest(msg, compressed),
+    );
     reader.setEncoding(requestEncoding);
     stream.on('close', () => this.onClose());
     // A client RST_STREAM also ends the readable side: 'aborted' tells it apart from a half-close.
@@ -129,33 +138,38 @@ class ServerCallRunner {
       const queue = new AsyncQueue<unknown>();
       queue.onDrain = () => stream.resume();
       this.requests = queue;
-      void this.run(this.kind);
+      // Only a compressed request stream can mix compressed and plain messages.
+      if (compressorFor(requestEncoding)) this.compressedFlags = new CompressedFlags(queue, this.ctx);
+      void this.run(this.kind, this.compressedFlags ?? queue);
     }
   }
 
-  private onRequest(message: unknown): void {
+  private onRequest(message: unknown, compressed: boolean): void {
     if (this.requests) {
+      this.compressedFlags?.arrived(compressed);
       if (!this.requests.push(message)) this.stream.pause();
       return;
     }
+    // Unary and server-streaming calls take exactly one message (a cardinality violation is UNIMPLEMENTED, see
+    // grpc's doc/statuscodes.md): the handler runs at END_STREAM, once no second message can follow.
     if (this.singleRequest) {
-      return this.fail(new GrpcError(Status.INTERNAL, `received a second request message for ${this.kind} method ${this.ctx.method}`));
+      return this.fail(new GrpcError(Status.UNIMPLEMENTED, `received a second request message for ${this.kind} method ${this.ctx.method}`));
     }
     this.singleRequest = { value: message };
-    void this.run(this.kind);
+    this.ctx.requestCompressed = compressed;
   }
 
   private onRequestsEnd(): void {
     if (this.stream.aborted) return;
     if (this.requests) return this.requests.end();
     if (!this.singleRequest) {
-      this.fail(new GrpcError(Status.INTERNAL, `client half-closed without sending a request message for ${this.ctx.method}`));
+      return this.fail(new GrpcError(Status.UNIMPLEMENTED, `client half-closed without sending a request message for ${this.kind} method ${this.ctx.method}`));
     }
+    this.run(this.kind, this.singleRequest.value);
   }
 
-  private run(kind: CallKind): void {
+  private run(kind: CallKind, input: unknown): void {
     const handler = this.registered.handler as (input: unknown, ctx: CallContext) => unknown;
-    const input = this.requests ?? this.singleRequest!.value;
     let result: unknown;
     try {
       result = handler(input, this.ctx);
@@ -232,6 +246,35 @@ class ServerCallRunner {
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
     this.requests?.end(err);
     this.ctx.abort(err);
+  }
+}
+
+/**
+ * The handler's side of a request stream that may mix compressed and plain messages: each message's
+ * flag, recorded as it was decoded, becomes ctx.requestCompressed when the handler takes that message.
+ */
+class CompressedFlags implements AsyncIterableIterator<unknown> {
+  private readonly flags: boolean[] = [];
+
+  constructor(private readonly queue: AsyncQueue<unknown>, private readonly ctx: CallContext) {}
+
+  arrived(compressed: boolean): void {
+    this.flags.push(compressed);
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    return this.queue.next().then((result) => {
+      if (!result.done) this.ctx.requestCompressed = this.flags.shift() ?? false;
+      return result;
+    });
+  }
+
+  return(): Promise<IteratorResult<unknown>> {
+    return this.queue.return();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return this;
   }
 }
 
