@@ -21,6 +21,8 @@ export interface DispatchOptions {
   maxSendMessageSize: number;
   defaultCompression?: 'gzip' | 'deflate';
   onHandlerError?: (error: unknown, method: string) => void;
+  /** Told when a client reset a call before its status went out. */
+  onPeerReset?: (stream: http2.ServerHttp2Stream) => void;
 }
 
 /** application/grpc, with a content-subtype or parameters or both. */
@@ -242,7 +244,10 @@ class ServerCallRunner {
   private onClose(): void {
     clearTimeout(this.timer);
     if (this.response.statusSent) return;
+    if (this.stream.aborted) this.options.onPeerReset?.(this.stream);
     this.response.markAbandoned();
+    // After RST_STREAM(NO_ERROR), Node destroys the stream only once its readable side was drained.
+    if (!this.stream.destroyed) this.stream.resume();
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
     this.requests?.end(err);
     this.ctx.abort(err);

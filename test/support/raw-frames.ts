@@ -59,7 +59,7 @@ export class RawH2Client {
   /** Set once the server sent GOAWAY. */
   goaway: { lastStreamId: number; code: number } | undefined;
 
-  private constructor(readonly socket: net.Socket, private readonly keep: boolean) {
+  private constructor(readonly socket: net.Socket, private readonly keep: boolean, private readonly autoReply: boolean) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -70,16 +70,17 @@ export class RawH2Client {
 
   /**
    * Connects and, unless `handshake` is false, sends the preface, SETTINGS with a large initial window, and a
-   * large connection WINDOW_UPDATE. `keepFrames` stores every received frame in `received`.
+   * large connection WINDOW_UPDATE. `keepFrames` stores every received frame in `received`. `autoReply`
+   * (default: as `handshake`) acknowledges SETTINGS and PING; without it the client stays silent.
    */
-  static connect(port: number, opts: { handshake?: boolean; keepFrames?: boolean } = {}): Promise<RawH2Client> {
+  static connect(port: number, opts: { handshake?: boolean; keepFrames?: boolean; autoReply?: boolean } = {}): Promise<RawH2Client> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(port, '127.0.0.1');
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
         socket.setNoDelay(true);
-        const client = new RawH2Client(socket, opts.keepFrames ?? false);
+        const client = new RawH2Client(socket, opts.keepFrames ?? false, opts.autoReply ?? opts.handshake !== false);
         if (opts.handshake !== false) client.handshake();
         resolve(client);
       });
@@ -165,8 +166,8 @@ export class RawH2Client {
   }
 
   private onFrameReceived(f: Frame): void {
-    if (f.type === FrameType.SETTINGS && !(f.flags & Flag.ACK)) this.write(encodeFrame(FrameType.SETTINGS, Flag.ACK, 0));
-    if (f.type === FrameType.PING && !(f.flags & Flag.ACK)) this.write(encodeFrame(FrameType.PING, Flag.ACK, 0, f.payload));
+    if (this.autoReply && f.type === FrameType.SETTINGS && !(f.flags & Flag.ACK)) this.write(encodeFrame(FrameType.SETTINGS, Flag.ACK, 0));
+    if (this.autoReply && f.type === FrameType.PING && !(f.flags & Flag.ACK)) this.write(encodeFrame(FrameType.PING, Flag.ACK, 0, f.payload));
     if (f.type === FrameType.GOAWAY) this.goaway = { lastStreamId: f.payload.readUInt32BE(0) & 0x7fffffff, code: f.payload.readUInt32BE(4) };
     if (this.keep) this.received.push(f);
     for (const l of [...this.listeners]) l(f);
