@@ -157,10 +157,16 @@ describe('sessions that nghttp2 ended with GOAWAY are destroyed', () => {
     return client;
   }
 
-  for (const [what, provoke] of [['a reset flood', (p: number) => floodResets(p, 3000)], ['an oversized header field', oversizedHeader]] as const) {
+  // A reset flood is noticed through the resets themselves (keepalive left at its 2 h default); the oversized
+  // header block, which nothing in Node 20 reports, by the keepalive PING.
+  const burst = supportsStreamResetLimits() ? { streamResetBurst: 1000, streamResetRate: 33 } : {};
+  const cases = [
+    ['a reset flood', (p: number) => floodResets(p, 3000), { keepaliveTimeoutMs: 500, ...burst }],
+    ['an oversized header field', oversizedHeader, { keepaliveTimeMs: 500, keepaliveTimeoutMs: 500 }],
+  ] as const;
+  for (const [what, provoke, options] of cases) {
     it(`after ${what}, repeatedly, the server's connections go back to zero and new calls work`, async () => {
-      const burst = { streamResetBurst: 1000, streamResetRate: 33 };
-      const { port, connections } = await start({ keepaliveTimeMs: 500, keepaliveTimeoutMs: 500, ...(supportsStreamResetLimits() ? burst : {}) });
+      const { port, connections } = await start(options);
       for (let round = 0; round < 5; round++) {
         const client = await provoke(port);
         await client.waitFor((f) => f.type === FrameType.GOAWAY, 10_000, 'GOAWAY');

@@ -1,10 +1,10 @@
 import type http2 from 'node:http2';
 import { callKind, type CallKind, type MethodDefinition } from '../service.js';
-import { ACCEPT_ENCODING, compressorFor, isSupportedEncoding } from '../wire/compression.js';
+import { ACCEPT_ENCODING, isSupportedEncoding } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
-import { createMessageReader } from '../transport/message-io.js';
+import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { CallContext } from './context.js';
 import { confirmHalfClose } from './half-close.js';
@@ -80,7 +80,6 @@ class ServerCallRunner {
   private timer: NodeJS.Timeout | undefined;
   private requests: AsyncQueue<unknown> | undefined;
   private singleRequest: { value: unknown } | undefined;
-  private compressedFlags: CompressedFlags | undefined;
   private readonly kind: CallKind;
 
   constructor(
@@ -110,8 +109,13 @@ class ServerCallRunner {
 
   start(requestEncoding: string | undefined): void {
     const { stream } = this;
-    const reader = createMessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, (msg, compressed) =>
-      this.onRequest(msg, compressed),
+    const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
+    const reader = new MessageReader(
+      this.options.maxReceiveMessageSize,
+      this.registered.definition.deserializeRequest,
+      (msg, compressed, size) => this.onRequest(msg, compressed, size),
+      // Streaming handlers may read slowly: their queue keeps compressed requests compressed until read.
+      streaming ? (msg, size) => this.onRequest(msg, true, size) : undefined,
     );
     reader.setEncoding(requestEncoding);
     stream.on('close', () => this.onClose());
@@ -136,20 +140,25 @@ class ServerCallRunner {
       if (this.requests) confirmHalfClose(stream, () => this.onRequestsEnd());
       else this.onRequestsEnd();
     });
-    if (this.kind === 'clientStream' || this.kind === 'bidi') {
-      const queue = new AsyncQueue<unknown>();
+    if (streaming) {
+      // A message is opened when the handler takes it, and its compressed flag becomes ctx.requestCompressed then.
+      const ctx = this.ctx;
+      const prepare = (item: unknown) => {
+        ctx.requestCompressed = item instanceof CompressedMessage;
+        return openMessage(item);
+      };
+      const queue = new AsyncQueue<unknown>({ byteLimit: RECEIVE_QUEUE_BYTES, prepare });
       queue.onDrain = () => stream.resume();
+      // A request that fails to inflate or parse when the handler reads it fails the call.
+      queue.onError = (err) => this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
       this.requests = queue;
-      // Only a compressed request stream can mix compressed and plain messages.
-      if (compressorFor(requestEncoding)) this.compressedFlags = new CompressedFlags(queue, this.ctx);
-      void this.run(this.kind, this.compressedFlags ?? queue);
+      void this.run(this.kind, queue);
     }
   }
 
-  private onRequest(message: unknown, compressed: boolean): void {
+  private onRequest(message: unknown, compressed: boolean, size: number): void {
     if (this.requests) {
-      this.compressedFlags?.arrived(compressed);
-      if (!this.requests.push(message)) this.stream.pause();
+      if (!this.requests.push(message, size)) this.stream.pause();
       return;
     }
     // Unary and server-streaming calls take exactly one message (a cardinality violation is UNIMPLEMENTED, see
@@ -251,35 +260,6 @@ class ServerCallRunner {
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
     this.requests?.end(err);
     this.ctx.abort(err);
-  }
-}
-
-/**
- * The handler's side of a request stream that may mix compressed and plain messages: each message's
- * flag, recorded as it was decoded, becomes ctx.requestCompressed when the handler takes that message.
- */
-class CompressedFlags implements AsyncIterableIterator<unknown> {
-  private readonly flags: boolean[] = [];
-
-  constructor(private readonly queue: AsyncQueue<unknown>, private readonly ctx: CallContext) {}
-
-  arrived(compressed: boolean): void {
-    this.flags.push(compressed);
-  }
-
-  next(): Promise<IteratorResult<unknown>> {
-    return this.queue.next().then((result) => {
-      if (!result.done) this.ctx.requestCompressed = this.flags.shift() ?? false;
-      return result;
-    });
-  }
-
-  return(): Promise<IteratorResult<unknown>> {
-    return this.queue.return();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
-    return this;
   }
 }
 

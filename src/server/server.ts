@@ -2,12 +2,13 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { lowerCamel, type ServiceDefinition } from '../service.js';
 import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW } from '../transport/message-io.js';
+import { checkServerKeepalive, watchServerKeepalive, type ServerKeepaliveOptions } from '../transport/server-keepalive.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
 import { parseListenAddress } from './listen-address.js';
+import { MAX_TIMER_MS } from '../transport/keepalive.js';
 import {
-  ConnectionWatch, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_KEEPALIVE_TIME_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS,
-  supportsStreamResetLimits, type ConnectionPolicy,
+  ConnectionWatch, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_PROBE_TIMEOUT_MS, supportsStreamResetLimits, type ConnectionPolicy,
 } from '../transport/server-connection.js';
 
 export type { ServerCallContext } from './context.js';
@@ -21,7 +22,13 @@ export interface ServerTlsOptions {
   requestClientCert?: boolean;
 }
 
-export interface ServerOptions {
+/**
+ * Keepalive (see ServerKeepaliveOptions): the server pings clients every keepaliveTimeMs (default 2 h) and
+ * drops those that do not answer within keepaliveTimeoutMs (20 s); clients pinging more often than
+ * keepaliveMinPingIntervalMs (5 min), or at all without calls unless keepalivePermitWithoutCalls, get
+ * GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings") after 2 strikes, as from grpc-go.
+ */
+export interface ServerOptions extends ServerKeepaliveOptions {
   /** Largest request message accepted, in bytes (default 4 MiB). */
   maxReceiveMessageSize?: number;
   /** Largest response message sent, in bytes (default unlimited). */
@@ -45,10 +52,6 @@ export interface ServerOptions {
   maxConnectionAgeMs?: number;
   /** Closes a connection this long after maxConnectionAgeMs's GOAWAY, cancelling calls still open (default: lets them finish). */
   maxConnectionAgeGraceMs?: number;
-  /** PINGs a connection that showed no activity for this long (default 2 h, as grpc-go)... */
-  keepaliveTimeMs?: number;
-  /** ...and closes it if the PING is not answered within this time (default 20 s). */
-  keepaliveTimeoutMs?: number;
   /**
    * nghttp2's limit on RST_STREAM frames from a client: a burst, refilled at a rate per second; past
    * it the connection gets GOAWAY (the rapid-reset attack). Defaults 10,000 and 1,000/s, so that
@@ -62,10 +65,10 @@ export interface ServerOptions {
 const DEFAULT_STREAM_RESET_BURST = 10_000;
 const DEFAULT_STREAM_RESET_RATE = 1_000;
 
-
 export class Server {
   private readonly methods = new Map<string, RegisteredMethod>();
-  private readonly services = new Set<string>();
+  private readonly services = new Map<string, ServiceDefinition>();
+  private readonly shutdownListeners: (() => void)[] = [];
   private readonly listeners: http2.Http2Server[] = [];
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly options: ServerOptions;
@@ -74,6 +77,7 @@ export class Server {
   private readonly watches = new WeakMap<http2.Http2Session, ConnectionWatch>();
 
   constructor(options: ServerOptions = {}) {
+    checkServerKeepalive(options);
     this.options = options;
     this.policy = connectionPolicy(options);
     if ((options.streamResetBurst !== undefined || options.streamResetRate !== undefined) && !supportsStreamResetLimits()) {
@@ -84,13 +88,27 @@ export class Server {
   /** Registers a service. Methods without a handler answer UNIMPLEMENTED. */
   addService(service: ServiceDefinition, implementation: ServiceImplementation): this {
     if (this.services.has(service.name)) throw new Error(`service ${service.name} is already registered`);
-    this.services.add(service.name);
+    this.services.set(service.name, service);
     for (const method of Object.values(service.methods)) {
       const handler = implementation[method.name] ?? implementation[lowerCamel(method.name)];
       if (typeof handler === 'function') {
         this.methods.set(method.path, { definition: method, handler: handler.bind(implementation) });
       }
     }
+    return this;
+  }
+
+  /** The services registered so far, in registration order (reflection lists these). */
+  registeredServices(): ServiceDefinition[] {
+    return [...this.services.values()];
+  }
+
+  /**
+   * Runs `listener` once when shutdown() or forceShutdown() is first called,
+   * before connections close: the health service uses it to report NOT_SERVING.
+   */
+  onShutdown(listener: () => void): this {
+    this.shutdownListeners.push(listener);
     return this;
   }
 
@@ -116,6 +134,7 @@ export class Server {
    * in-flight calls finish; after graceMs, cancel whatever is left.
    */
   async shutdown(graceMs = 10_000): Promise<void> {
+    this.notifyShutdown();
     const closed = Promise.all([
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
       ...[...this.sessions].map((s) => closeSession(s)),
@@ -130,8 +149,13 @@ export class Server {
 
   /** Cancels every call and closes every connection now. */
   forceShutdown(): void {
+    this.notifyShutdown();
     for (const session of this.sessions) session.destroy();
     for (const listener of this.listeners) listener.close();
+  }
+
+  private notifyShutdown(): void {
+    for (const listener of this.shutdownListeners.splice(0)) listener();
   }
 
   private createHttp2Server(): http2.Http2Server {
@@ -164,6 +188,7 @@ export class Server {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', () => {}); // reported per stream; a session error must not crash the process
+      watchServerKeepalive(session, this.options);
       session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW));
       if (!session.connecting) session.setLocalWindowSize(CONNECTION_WINDOW);
       this.watches.set(session, new ConnectionWatch(session, this.policy));
@@ -196,13 +221,9 @@ function connectionPolicy(o: ServerOptions): ConnectionPolicy {
     maxConnectionIdleMs: time('maxConnectionIdleMs'),
     maxConnectionAgeMs: time('maxConnectionAgeMs'),
     maxConnectionAgeGraceMs: time('maxConnectionAgeGraceMs'),
-    keepaliveTimeMs: time('keepaliveTimeMs', DEFAULT_KEEPALIVE_TIME_MS)!,
-    keepaliveTimeoutMs: time('keepaliveTimeoutMs', DEFAULT_KEEPALIVE_TIMEOUT_MS)!,
+    probeTimeoutMs: o.keepaliveTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
   };
 }
-
-/** The longest timer Node can arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function closeSession(session: http2.ServerHttp2Session): Promise<void> {
   if (session.closed || session.destroyed) return Promise.resolve();

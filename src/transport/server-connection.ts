@@ -10,15 +10,13 @@ export interface ConnectionPolicy {
   maxConnectionAgeMs?: number;
   /** After the age GOAWAY, close the connection this much later, cancelling calls still open. */
   maxConnectionAgeGraceMs?: number;
-  /** PING a connection that showed no activity for this long... */
-  keepaliveTimeMs: number;
-  /** ...and close it when the PING is not answered within this time. */
-  keepaliveTimeoutMs: number;
+  /** After a client reset a call, close the connection if a PING is not answered within this time. */
+  probeTimeoutMs: number;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 120_000;
-export const DEFAULT_KEEPALIVE_TIME_MS = 2 * 60 * 60 * 1000;
-export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+/** As the keepalive timeout's default. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 20_000;
 /** After a client reset a call, the next liveness check waits at least this long. */
 const RESET_PROBE_INTERVAL_MS = 1000;
 
@@ -26,8 +24,9 @@ const RESET_PROBE_INTERVAL_MS = 1000;
  * Enforces a ConnectionPolicy on one server session, and finds sessions that died without telling.
  * nghttp2 ends a connection with GOAWAY on its own (too many RST_STREAMs, an oversized header
  * block); Node 22+ then destroys the session, but Node 20 just stops reading from the socket, which
- * stays in CLOSE-WAIT after the peer hangs up. Such a session answers no PING: it is destroyed when a
- * PING goes unanswered, sent after inactivity and, soon after, whenever a client resets a call.
+ * stays in CLOSE-WAIT after the peer hangs up. Such a session answers no PING: after a client reset
+ * a call (the usual way into that state) a PING goes out, and no answer destroys the session. The
+ * keepalive pinger (server-keepalive.ts) finds the rest, such as the oversized header block.
  */
 export class ConnectionWatch {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -44,7 +43,6 @@ export class ConnectionWatch {
       this.after(policy.maxConnectionAgeMs * jitter, () => this.goAway(policy.maxConnectionAgeGraceMs));
     }
     if (policy.maxConnectionIdleMs !== undefined) this.armIdleTimer();
-    session.setTimeout(policy.keepaliveTimeMs, () => this.probe());
     session.once('close', () => this.stop());
   }
 
@@ -70,7 +68,7 @@ export class ConnectionWatch {
     const { session } = this;
     if (this.probeTimer || session.destroyed) return;
     this.lastProbe = Date.now();
-    this.probeTimer = setTimeout(() => session.destroy(), this.policy.keepaliveTimeoutMs);
+    this.probeTimer = setTimeout(() => session.destroy(), this.policy.probeTimeoutMs);
     let sent = false;
     try {
       sent = session.ping(() => {
@@ -80,7 +78,7 @@ export class ConnectionWatch {
     } catch {
       // The session is already closing.
     }
-    // Too many PINGs outstanding: the next inactivity check tries again.
+    // Too many PINGs outstanding: the next reset tries again.
     if (!sent) {
       clearTimeout(this.probeTimer);
       this.probeTimer = undefined;
