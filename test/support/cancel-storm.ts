@@ -5,7 +5,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GrpcError, Server, Status, type ServerCallContext, type ServerOptions } from '../../src/index.js';
+import {
+  Channel, GrpcError, Server, Status, createClient, type BidiStream, type ResponseStream, type ServerCallContext, type ServerOptions,
+} from '../../src/index.js';
 import { probeService } from './probe.js';
 import { RawH2Client, grpcRequestHeaders } from './raw-frames.js';
 
@@ -173,4 +175,40 @@ export const GO_CANCEL_STORM = fileURLToPath(new URL('../../interop/.cache/bin/c
 export function grpcGoCancels(port: number, mode: StormMode, count: number): Promise<void> {
   if (!existsSync(GO_CANCEL_STORM)) throw new Error(`${GO_CANCEL_STORM} is missing: run interop/build-go.sh`);
   return runClientProcess(GO_CANCEL_STORM, [`-addr=127.0.0.1:${port}`, `-mode=${mode}`, `-n=${count}`]);
+}
+
+/**
+ * Cancels `count` calls of `mode` with the tsgrpc client, each once the server handler holds it.
+ * It runs in this process: it resets with RST_STREAM alone, so timing does not matter.
+ */
+export async function tsgrpcCancels(port: number, mode: StormMode, count: number, perConnection = 200, concurrency = 32): Promise<void> {
+  for (let done = 0; done < count; done += perConnection) {
+    const channel = new Channel(`127.0.0.1:${port}`);
+    const client = createClient(probeService, channel);
+    try {
+      await runPool(Math.min(perConnection, count - done), concurrency, async () => {
+        if (mode === 'clientStream') {
+          const abort = new AbortController();
+          async function* oneThenWait() {
+            yield {};
+            await new Promise((resolve) => abort.signal.addEventListener('abort', resolve, { once: true }));
+          }
+          await client.clientStream(oneThenWait(), { signal: abort.signal, onHeader: () => abort.abort() }).catch(() => {});
+        } else if (mode === 'serverStream') {
+          const stream: ResponseStream<unknown> = client.serverStream({});
+          await stream[Symbol.asyncIterator]().next();
+          stream.cancel();
+          await stream.status.catch(() => {});
+        } else {
+          const call: BidiStream<unknown, unknown> = client.bidi();
+          await call.write({});
+          await call[Symbol.asyncIterator]().next();
+          call.cancel();
+          await call.status.catch(() => {});
+        }
+      });
+    } finally {
+      channel.close();
+    }
+  }
 }
