@@ -13,7 +13,8 @@ const Req = probeService.methods.Unary;
 const frame = (msg: object) => Buffer.concat(encodeFrame(Req.serializeRequest(msg)));
 const gzipFrame = (bytes: Uint8Array) => Buffer.concat(encodeFrame(zlib.gzipSync(bytes), true));
 
-describe('request cardinality: unary and server-streaming calls take exactly one message', () => {
+/** A probe server and a raw HTTP/2 session to it, for the describe block that calls this. */
+function probeWithSession(): { probe(): ProbeSetup; session(): http2.ClientHttp2Session } {
   let p: ProbeSetup;
   let session: http2.ClientHttp2Session;
   beforeAll(async () => {
@@ -24,27 +25,32 @@ describe('request cardinality: unary and server-streaming calls take exactly one
     session.close();
     await p.close();
   });
+  return { probe: () => p, session: () => session };
+}
+
+describe('request cardinality: unary and server-streaming calls take exactly one message', () => {
+  const { probe, session } = probeWithSession();
 
   for (const method of ['Unary', 'ServerStream']) {
     const path = `/e2e.Probe/${method}`;
 
     it(`${method}: zero messages is UNIMPLEMENTED and the handler never runs`, async () => {
-      const before = p.seen.contexts.length;
-      const r = await rawRequest(session, { ':path': path });
+      const before = probe().seen.contexts.length;
+      const r = await rawRequest(session(), { ':path': path });
       expect(statusOf(r)).toEqual({ code: Status.UNIMPLEMENTED, message: expect.stringMatching(/without sending a request message/) });
-      expect(p.seen.contexts.length).toBe(before);
+      expect(probe().seen.contexts.length).toBe(before);
     });
 
     it(`${method}: two messages in one write is UNIMPLEMENTED and the handler never runs`, async () => {
-      const before = p.seen.contexts.length;
-      const r = await rawRequest(session, { ':path': path }, Buffer.concat([frame({ count: 1 }), frame({ count: 1 })]));
+      const before = probe().seen.contexts.length;
+      const r = await rawRequest(session(), { ':path': path }, Buffer.concat([frame({ count: 1 }), frame({ count: 1 })]));
       expect(statusOf(r)).toEqual({ code: Status.UNIMPLEMENTED, message: expect.stringMatching(/second request message/) });
-      expect(p.seen.contexts.length).toBe(before);
+      expect(probe().seen.contexts.length).toBe(before);
     });
 
     it(`${method}: a second message well after the first is UNIMPLEMENTED, and the handler did not run on the first`, async () => {
-      const before = p.seen.contexts.length;
-      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+      const before = probe().seen.contexts.length;
+      const stream = session().request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
       stream.on('error', () => {});
       let headers: http2.IncomingHttpHeaders = {};
       let trailers: http2.IncomingHttpHeaders | undefined;
@@ -60,14 +66,14 @@ describe('request cardinality: unary and server-streaming calls take exactly one
       const status = trailers ?? headers;
       expect(Number(status['grpc-status'])).toBe(Status.UNIMPLEMENTED);
       expect(Buffer.concat(body).length).toBe(0);
-      expect(p.seen.contexts.length).toBe(before);
+      expect(probe().seen.contexts.length).toBe(before);
     });
 
     it(`${method}: one message, with END_STREAM on its DATA frame or after it, is served`, async () => {
-      const onFrame = await rawRequest(session, { ':path': path }, frame({ count: 1 }));
+      const onFrame = await rawRequest(session(), { ':path': path }, frame({ count: 1 }));
       expect(statusOf(onFrame).code).toBe(Status.OK);
       expect(onFrame.body.length).toBeGreaterThan(0);
-      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+      const stream = session().request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
       let trailers: http2.IncomingHttpHeaders = {};
       stream.on('trailers', (t) => (trailers = t));
       stream.on('data', () => {});
@@ -82,31 +88,22 @@ describe('request cardinality: unary and server-streaming calls take exactly one
 });
 
 describe('request content-type: only the proto codec', () => {
-  let p: ProbeSetup;
-  let session: http2.ClientHttp2Session;
-  beforeAll(async () => {
-    p = await startProbe();
-    session = http2.connect(`http://127.0.0.1:${p.port}`);
-  });
-  afterAll(async () => {
-    session.close();
-    await p.close();
-  });
+  const { probe, session } = probeWithSession();
 
   for (const contentType of ['application/grpc+json', 'application/grpc+thrift;charset=utf-8', 'application/grpc+protobuf']) {
     it(`refuses ${contentType} with UNIMPLEMENTED instead of decoding it as proto`, async () => {
-      const before = p.seen.contexts.length;
+      const before = probe().seen.contexts.length;
       // A valid protobuf body: decoding it as proto would "work".
-      const r = await rawRequest(session, { ':path': '/e2e.Probe/Unary', 'content-type': contentType }, frame({ payload: Buffer.from('x') }));
+      const r = await rawRequest(session(), { ':path': '/e2e.Probe/Unary', 'content-type': contentType }, frame({ payload: Buffer.from('x') }));
       expect(r.headers[':status']).toBe(200);
       expect(statusOf(r)).toEqual({ code: Status.UNIMPLEMENTED, message: expect.stringMatching(/not supported: this server only speaks application\/grpc\+proto/) });
-      expect(p.seen.contexts.length).toBe(before);
+      expect(probe().seen.contexts.length).toBe(before);
     });
   }
 
   for (const contentType of ['application/grpc', 'application/grpc+proto', 'application/grpc;charset=utf-8', 'application/grpc+proto; x=y', 'Application/GRPC+Proto']) {
     it(`serves ${contentType}`, async () => {
-      const r = await rawRequest(session, { ':path': '/e2e.Probe/Unary', 'content-type': contentType }, frame({ payload: Buffer.from('x') }));
+      const r = await rawRequest(session(), { ':path': '/e2e.Probe/Unary', 'content-type': contentType }, frame({ payload: Buffer.from('x') }));
       expect(statusOf(r).code).toBe(Status.OK);
     });
   }
