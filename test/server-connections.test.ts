@@ -2,11 +2,13 @@
 // GOAWAY, and nghttp2's incoming-reset limit.
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Server, Status, encodeFrame, type ServerOptions } from '../src/index.js';
 import { supportsStreamResetLimits } from '../src/transport/server-connection.js';
 import { Observations, probeImplementation, probeService } from './support/probe.js';
 import { rawRequest, statusOf } from './support/raw-http2.js';
+import { makeTestPki } from './support/test-ca.js';
 import { FrameType, PREFACE, RawH2Client, encodeFrame as h2Frame, grpcRequestHeaders } from './support/raw-frames.js';
 
 const frame = (msg: object) => Buffer.concat(encodeFrame(probeService.methods.Unary.serializeRequest(msg)));
@@ -88,9 +90,24 @@ describe('handshake timeout', () => {
     session.close();
   });
 
+  it('with TLS, closes connections stuck before or after the TLS handshake', async () => {
+    const pki = makeTestPki();
+    const { port, connections } = await start({ handshakeTimeoutMs: 300, tls: { key: pki.serverKey, cert: pki.serverCert } });
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => {});
+    silent.resume();
+    const tlsOnly = tls.connect({ port, host: '127.0.0.1', ca: pki.ca, servername: 'localhost', ALPNProtocols: ['h2'] });
+    tlsOnly.on('error', () => {});
+    tlsOnly.resume();
+    await new Promise((r) => tlsOnly.once('secureConnect', r));
+    await Promise.all([silent, tlsOnly].map((s) => new Promise((r) => (s.destroyed ? r(undefined) : s.once('close', r)))));
+    expect(await eventually(async () => (await connections()) === 0)).toBe(true);
+  });
+
   it('rejects a timeout that is not a positive number of milliseconds', () => {
     expect(() => new Server({ handshakeTimeoutMs: 0 })).toThrow(/handshakeTimeoutMs must be a number of milliseconds/);
     expect(() => new Server({ maxConnectionIdleMs: -5 })).toThrow(/maxConnectionIdleMs/);
+    expect(() => new Server({ handshakeTimeoutMs: Infinity, maxConnectionAgeMs: Infinity })).not.toThrow();
   });
 });
 

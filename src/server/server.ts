@@ -43,7 +43,8 @@ export interface ServerOptions extends ServerKeepaliveOptions {
   onHandlerError?: (error: unknown, method: string) => void;
   /**
    * Closes connections that have not sent the HTTP/2 preface and SETTINGS within this time (default
-   * 120 s, as grpc-go); with TLS, the TLS handshake gets the same time before that.
+   * 120 s, as grpc-go); with TLS, the TLS handshake gets the same time before that. Infinity turns a
+   * limit off here and in the options below.
    */
   handshakeTimeoutMs?: number;
   /** Sends GOAWAY to a connection once no call has been open on it for this long (default: never). */
@@ -179,7 +180,7 @@ export class Server {
           ...base, key: tls.key, cert: tls.cert, ca: tls.ca,
           requestCert: tls.requestClientCert ?? false,
           rejectUnauthorized: Boolean(tls.requestClientCert && tls.ca),
-          handshakeTimeout: this.policy.handshakeTimeoutMs,
+          handshakeTimeout: this.policy.handshakeTimeoutMs ?? 0,
         }) as unknown as http2.Http2Server)
       : http2.createServer(base);
     // Headers, a small message and trailers go out as separate writes: Nagle's algorithm would hold them back.
@@ -207,6 +208,7 @@ export class Server {
 function connectionPolicy(o: ServerOptions): ConnectionPolicy {
   const time = (name: keyof ServerOptions, fallback?: number): number | undefined => {
     const value = o[name] ?? fallback;
+    if (value === Infinity) return undefined; // "never", as grpc-go's defaults
     if (value !== undefined && (typeof value !== 'number' || !(value > 0) || value > MAX_TIMER_MS)) {
       throw new Error(`${name} must be a number of milliseconds between 1 and ${MAX_TIMER_MS}, got ${String(value)}`);
     }
@@ -217,7 +219,7 @@ function connectionPolicy(o: ServerOptions): ConnectionPolicy {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new Error(`${name} must be a positive integer, got ${String(value)}`);
   }
   return {
-    handshakeTimeoutMs: time('handshakeTimeoutMs', DEFAULT_HANDSHAKE_TIMEOUT_MS)!,
+    handshakeTimeoutMs: time('handshakeTimeoutMs', DEFAULT_HANDSHAKE_TIMEOUT_MS),
     maxConnectionIdleMs: time('maxConnectionIdleMs'),
     maxConnectionAgeMs: time('maxConnectionAgeMs'),
     maxConnectionAgeGraceMs: time('maxConnectionAgeGraceMs'),

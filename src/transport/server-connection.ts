@@ -3,7 +3,7 @@ import type http2 from 'node:http2';
 /** How long a server connection may live, idle, or take to say hello. All times in ms. */
 export interface ConnectionPolicy {
   /** Preface and SETTINGS must arrive within this time (the TLS handshake has its own limit of the same length). */
-  handshakeTimeoutMs: number;
+  handshakeTimeoutMs?: number;
   /** GOAWAY once no call has been open for this long. */
   maxConnectionIdleMs?: number;
   /** GOAWAY once the connection is this old (±10%, so that clients do not all reconnect at once). */
@@ -36,8 +36,10 @@ export class ConnectionWatch {
   private lastProbe = 0;
 
   constructor(private readonly session: http2.ServerHttp2Session, private readonly policy: ConnectionPolicy) {
-    const handshake = this.after(policy.handshakeTimeoutMs, () => session.destroy());
-    session.once('remoteSettings', () => clearTimeout(handshake));
+    if (policy.handshakeTimeoutMs !== undefined) {
+      const handshake = this.after(policy.handshakeTimeoutMs, () => session.destroy());
+      session.once('remoteSettings', () => clearTimeout(handshake));
+    }
     if (policy.maxConnectionAgeMs !== undefined) {
       const jitter = 1 + (Math.random() * 0.2 - 0.1);
       this.after(policy.maxConnectionAgeMs * jitter, () => this.goAway(policy.maxConnectionAgeGraceMs));
