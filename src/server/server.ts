@@ -5,6 +5,7 @@ import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW
 import { checkServerKeepalive, watchServerKeepalive, type ServerKeepaliveOptions } from '../transport/server-keepalive.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
+import { interceptHandler, type ServerInterceptor } from './interceptors.js';
 import { parseListenAddress } from './listen-address.js';
 import { MAX_TIMER_MS } from '../transport/keepalive.js';
 import {
@@ -61,6 +62,8 @@ export interface ServerOptions extends ServerKeepaliveOptions {
    */
   streamResetBurst?: number;
   streamResetRate?: number;
+  /** Run around every call's handler; the first is outermost: it sees requests first and responses last. */
+  interceptors?: readonly ServerInterceptor[];
 }
 
 const DEFAULT_STREAM_RESET_BURST = 10_000;
@@ -93,7 +96,10 @@ export class Server {
     for (const method of Object.values(service.methods)) {
       const handler = implementation[method.name] ?? implementation[lowerCamel(method.name)];
       if (typeof handler === 'function') {
-        this.methods.set(method.path, { definition: method, handler: handler.bind(implementation) });
+        const bound = handler.bind(implementation);
+        const interceptors = this.options.interceptors;
+        const wrapped = interceptors && interceptors.length > 0 ? interceptHandler(method, bound, interceptors) : bound;
+        this.methods.set(method.path, { definition: method, handler: wrapped });
       }
     }
     return this;
