@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { GrpcError, Status, type CallOptions as NativeCallOptions, type Metadata as NativeMetadata } from '../index.js';
-import { serviceError, type ServiceError, type StatusObject } from './errors.js';
+import { metadataOf, serviceError, type ServiceError, type StatusObject } from './errors.js';
 import { fromNative, type Metadata } from './metadata.js';
 
 /** What a client call object offers, whatever its stream shape. */
@@ -50,10 +50,9 @@ export class CallLink {
 
   /** The grpc-js status object for how the native call ended. */
   status(error: unknown): StatusObject {
-    const metadata = fromNative(this.trailers ?? (error instanceof GrpcError ? error.metadata : undefined));
-    if (error === undefined) return { code: Status.OK, details: 'OK', metadata };
-    if (!(error instanceof GrpcError)) return { code: Status.INTERNAL, details: String((error as Error)?.message ?? error), metadata };
-    return { code: error.code, details: grpcJsDetails(error), metadata };
+    if (error === undefined) return { code: Status.OK, details: 'OK', metadata: fromNative(this.trailers) };
+    if (!(error instanceof GrpcError)) return { code: Status.INTERNAL, details: String((error as Error)?.message ?? error), metadata: fromNative(this.trailers) };
+    return { code: error.code, details: grpcJsDetails(error), metadata: metadataOf(error, this.trailers) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { GrpcError, Metadata as NativeMetadata, Status, type CallListener, type ClientInterceptor, type OutgoingCall } from '../index.js';
 import { chainCall, type InterceptingCallInterface, type InterceptingListener, type Interceptor, type InterceptorOptions, type MessageContext } from './client-interceptors.js';
-import type { StatusObject } from './errors.js';
+import { grpcErrorOf, metadataOf, type StatusObject } from './errors.js';
 import { fromNative, toNative, type Metadata } from './metadata.js';
 
 const NO_COMPRESS = 2;
@@ -46,7 +46,7 @@ class NativeBelow implements InterceptingCallInterface {
       onReceiveMessage: (message) => listener?.onReceiveMessage?.(message),
       onReceiveStatus: ({ error, trailers }) => {
         const status: StatusObject = error
-          ? { code: error.code, details: error.details, metadata: fromNative(trailers) }
+          ? { code: error.code, details: error.details, metadata: metadataOf(error, trailers) }
           : { code: Status.OK, details: 'OK', metadata: fromNative(trailers) };
         listener?.onReceiveStatus?.(status);
       },
@@ -87,9 +87,8 @@ class ChainAbove implements OutgoingCall {
       onReceiveMetadata: (md) => listener.onReceiveMetadata(nativeMetadata(md)),
       onReceiveMessage: (message) => listener.onReceiveMessage(message),
       onReceiveStatus: (status) => {
-        const trailers = nativeMetadata(status.metadata);
-        const error = status.code === Status.OK ? undefined : new GrpcError(status.code, status.details, trailers);
-        listener.onReceiveStatus({ error, trailers });
+        const error = status.code === Status.OK ? undefined : grpcErrorOf(status.code, status.details, status.metadata);
+        listener.onReceiveStatus({ error, trailers: error?.metadata ?? nativeMetadata(status.metadata) });
       },
     });
   }

@@ -1,5 +1,6 @@
 import { GrpcError, Metadata as NativeMetadata, Status, type ServerCallContext, type ServerHooks, type ServerInterceptor as NativeServerInterceptor, type ServerMethodInfo } from '../index.js';
 import { grpcJsAuthContext } from './auth-context.js';
+import { grpcErrorOf } from './errors.js';
 import { fromNative, toNative, type Metadata } from './metadata.js';
 import type {
   InterceptingServerListener, PartialStatusObject, ServerInterceptingCallInterface, ServerInterceptor, ServerMethodDefinition,
@@ -23,7 +24,7 @@ type Waiter<T> = { resolve: (value: T) => void; reject: (error: GrpcError) => vo
 
 function nativeStatusError(status: PartialStatusObject): GrpcError | undefined {
   if (status.code === Status.OK) return undefined;
-  return new GrpcError(status.code, status.details, toNative(status.metadata ?? undefined));
+  return grpcErrorOf(status.code, status.details, status.metadata);
 }
 
 class ChainCall implements ServerInterceptingCallInterface {

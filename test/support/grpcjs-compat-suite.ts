@@ -55,6 +55,9 @@ function collect(call: any): Promise<{ data: any[]; error?: any; status: any; me
 
 // ---------- the echo service, with its behaviour knobs ----------
 
+/** A google.rpc.Status {code: 3, message: "rich"}, as rich-error libraries put in grpc-status-details-bin. */
+const RICH_DETAILS = Buffer.from([0x08, 0x03, 0x12, 0x04, 0x72, 0x69, 0x63, 0x68]);
+
 function echoImplementation(grpc: GrpcModule, seen: { cancelled: string[]; metadata: any[]; deadlines: unknown[] }) {
   const fail = (req: any) => ({ code: req.fail_code, details: `failed: ${req.message}`, metadata: trailerMd(grpc, 'x-err', 'why') });
   const watch = (call: any, name: string) => call.on('cancelled', () => seen.cancelled.push(name));
@@ -66,6 +69,12 @@ function echoImplementation(grpc: GrpcModule, seen: { cancelled: string[]; metad
       const req = call.request;
       if (req.message === 'throw') throw new Error('handler blew up');
       if (req.message === 'plain-error') return callback(new Error('plain error text'));
+      if (req.message === 'rich') {
+        const md = new grpc.Metadata();
+        md.set('grpc-status-details-bin', RICH_DETAILS);
+        md.set('x-why', 'rich');
+        return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'rich error', metadata: md });
+      }
       const header = new grpc.Metadata();
       header.set('x-hdr', 'h');
       call.sendMetadata(header);
@@ -387,6 +396,14 @@ export function compatSuite(serverGrpc: GrpcModule, clientGrpc: GrpcModule): voi
       expect(plainErr.err.details).toBe('plain error text');
       const thrown = await settle((cb) => echo.unaryEcho({ message: 'throw' }, cb));
       expect(thrown.err.code).toBe(status.UNKNOWN);
+    });
+
+    it('rich error details: grpc-status-details-bin set by the handler reaches the client in err.metadata', async () => {
+      const echo = client(clientPkg.echo.Echo);
+      const { err } = await settle((cb) => echo.unaryEcho({ message: 'rich' }, cb));
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err.metadata.get('x-why')).toEqual(['rich']);
+      expect(err.metadata.get('grpc-status-details-bin')).toEqual([RICH_DETAILS]);
     });
 
     it('streams: messages before the error arrive, then error, then status', async () => {
