@@ -129,3 +129,23 @@ export class InOrder {
     }
   }
 }
+
+type Hook<T> = (value: T, next: (value: T) => void) => void;
+
+/**
+ * Makes event handlers that share one order: each runs its interceptor hook
+ * (or passes the value straight on), and the next event waits until the
+ * hook has called `next`, which delivers the value onward.
+ */
+export function orderedSteps(): <T>(hook: Hook<T> | undefined, deliver: (value: T) => void) => (value: T) => void {
+  const order = new InOrder();
+  return <T>(hook: Hook<T> | undefined, deliver: (value: T) => void) => (value: T) =>
+    order.run((release) => {
+      const next = (v: T) => {
+        deliver(v);
+        release();
+      };
+      if (hook) hook(value, next);
+      else next(value);
+    });
+}

@@ -1,6 +1,6 @@
 import type { Status } from '../index.js';
 import type { StatusObject } from './errors.js';
-import { InOrder } from './bridge.js';
+import { InOrder, orderedSteps } from './bridge.js';
 import type { Metadata } from './metadata.js';
 
 /**
@@ -153,16 +153,7 @@ function isInterceptingListener(listener: InterceptingListener | Listener): list
 
 /** A Listener in front of the listener above it: each event passes through, in order. */
 function listenerChain(listener: Listener, above: InterceptingListener): InterceptingListener {
-  const order = new InOrder();
-  const step = <T>(hook: ((value: T, next: (value: T) => void) => void) | undefined, deliver: (value: T) => void) => (value: T) =>
-    order.run((release) => {
-      const next = (v: T) => {
-        deliver(v);
-        release();
-      };
-      if (hook) hook(value, next);
-      else next(value);
-    });
+  const step = orderedSteps();
   return {
     onReceiveMetadata: step(listener.onReceiveMetadata, (md) => above.onReceiveMetadata(md)),
     onReceiveMessage: step(listener.onReceiveMessage, (m) => above.onReceiveMessage(m)),

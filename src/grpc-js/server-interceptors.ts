@@ -1,4 +1,4 @@
-import { InOrder } from './bridge.js';
+import { InOrder, orderedSteps } from './bridge.js';
 import type { Metadata } from './metadata.js';
 import type { Status } from '../index.js';
 
@@ -122,16 +122,7 @@ function isInterceptingServerListener(listener: ServerListener | InterceptingSer
 
 /** A ServerListener below the listener above it: each event passes through it, in order. */
 function serverListenerChain(listener: ServerListener, above: InterceptingServerListener): InterceptingServerListener {
-  const order = new InOrder();
-  const step = <T>(hook: ((value: T, next: (value: T) => void) => void) | undefined, deliver: (value: T) => void) => (value: T) =>
-    order.run((release) => {
-      const next = (v: T) => {
-        deliver(v);
-        release();
-      };
-      if (hook) hook(value, next);
-      else next(value);
-    });
+  const step = orderedSteps();
   const halfClose = listener.onReceiveHalfClose;
   return {
     onReceiveMetadata: step(listener.onReceiveMetadata, (md) => above.onReceiveMetadata(md)),
