@@ -51,3 +51,5 @@ export const loadObject = load;
 export function addAdminServicesToServer(): never {
   throw new Error('tsgrpc/grpc-js: admin services (channelz, CSDS) are not supported');
 }
+export const getChannelzServiceDefinition = addAdminServicesToServer;
+export const getChannelzHandlers = addAdminServicesToServer;
