@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '../src/grpc-js/index.js';
 import { bind, echoDef, greeterDef } from './support/grpcjs-compat-suite.js';
 import { byteCountingProxy, compressible } from './support/grpcjs-probe.js';
+import { makeTestPki } from './support/test-ca.js';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const Echo = (grpc.loadPackageDefinition(echoDef).echo as any).Echo;
@@ -237,4 +238,28 @@ describe('interceptors', () => {
     expect(err.details).toContain('changed CallOptions.deadline');
     expect(ok.value.message).toBe('kept');
   });
+});
+
+describe('TLS across implementations', () => {
+  const pki = makeTestPki();
+  const modules = { ours: grpc as any, grpcJs: grpcJs as any };
+  for (const [serverName, serverMod] of Object.entries(modules)) {
+    for (const [clientName, clientMod] of Object.entries(modules)) {
+      if (serverName === clientName) continue;
+      it(`mutual TLS: ${serverName} server, ${clientName} client`, async () => {
+        const server = new serverMod.Server();
+        server.addService(serverMod.loadPackageDefinition(greeterDef).hello.Greeter.service, {
+          sayHello: (call: any, cb: any) => cb(null, { message: `${call.getAuthContext().sslPeerCertificate?.subject?.CN}` }),
+        });
+        const creds = serverMod.ServerCredentials.createSsl(pki.ca, [{ private_key: pki.serverKey, cert_chain: pki.serverCert }], true);
+        const port = await bind(serverMod, server, '127.0.0.1:0', creds);
+        const GreeterClient = clientMod.loadPackageDefinition(greeterDef).hello.Greeter;
+        const client = new GreeterClient(`localhost:${port}`, clientMod.credentials.createSsl(pki.ca, pki.clientKey, pki.clientCert));
+        const reply = await new Promise<any>((resolve) => client.sayHello({ name: 'x' }, (err: any, v: any) => resolve(err ?? v)));
+        client.close();
+        server.forceShutdown();
+        expect(reply).toEqual({ message: 'client' });
+      });
+    }
+  }
 });
