@@ -228,6 +228,8 @@ for (const [name, grpc] of Object.entries(MODULES)) {
         client.close();
         expect(await changed).toBeUndefined();
         expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.SHUTDOWN);
+        expect(() => client.sayHello({ name: 'closed' }, () => {})).toThrow('Channel has been shut down');
+        expect(() => channel.watchConnectivityState(grpc.connectivityState.SHUTDOWN, Date.now() + 100, () => {})).toThrow('Channel has been shut down');
         server.forceShutdown();
       });
 

@@ -70,6 +70,7 @@ export class Channel {
 
   /** Calls back once the state is no longer `currentState`, or with an error when the deadline passes first. */
   watchConnectivityState(currentState: connectivityState, deadline: Deadline, callback: (error?: Error) => void): void {
+    if (this._native.getState(false) === ConnectivityState.SHUTDOWN) throw new Error('Channel has been shut down');
     this._native.watchState(currentState as number as ConnectivityState, deadline).then(
       (changed) => (changed ? callback() : callback(new Error('Deadline passed without connectivity state change'))),
       (err: Error) => callback(err),
@@ -201,6 +202,7 @@ export class Client {
   }
 
   private callOptions(link: CallLink, method: CachedMethod, metadata: Metadata, options: CallOptions, call: { once(event: 'status', fn: () => void): unknown }): NativeCallOptions {
+    if (this.channel.getState(false) === ConnectivityState.SHUTDOWN) throw new Error('Channel has been shut down');
     if (options.host !== undefined) unsupported('CallOptions.host');
     const native: NativeCallOptions = {};
     if (options.credentials !== undefined) native.callCredentials = callCredentialsOf(options.credentials);
