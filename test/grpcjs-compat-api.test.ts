@@ -213,19 +213,20 @@ for (const [name, grpc] of Object.entries(MODULES)) {
       it('Client.waitForReady, channel state and its watch', async () => {
         const port = await freePort();
         const client = new (Greeter())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 200 });
-        const channel = client.getChannel();
+        const channel = grpc.getClientChannel(client);
+        expect(channel).toBe(client.getChannel());
         expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.IDLE);
         const early = await new Promise<any>((resolve) => client.waitForReady(Date.now() + 300, resolve));
         expect(early).toBeInstanceOf(Error);
         expect(early.message).toBe('Failed to connect before the deadline');
         const server = await startGreeter(port);
-        const ready = await new Promise<any>((resolve) => client.waitForReady(Date.now() + 10_000, resolve));
+        const ready = await new Promise<any>((resolve) => grpc.waitForClientReady(client, Date.now() + 10_000, resolve));
         expect(ready).toBeUndefined();
         expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.READY);
         const unchanged = await new Promise<any>((resolve) => channel.watchConnectivityState(grpc.connectivityState.READY, Date.now() + 200, resolve));
         expect(unchanged.message).toBe('Deadline passed without connectivity state change');
         const changed = new Promise<any>((resolve) => channel.watchConnectivityState(grpc.connectivityState.READY, Date.now() + 10_000, resolve));
-        client.close();
+        grpc.closeClient(client);
         expect(await changed).toBeUndefined();
         expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.SHUTDOWN);
         expect(() => client.sayHello({ name: 'closed' }, () => {})).toThrow('Channel has been shut down');

@@ -46,7 +46,7 @@ function positiveInt(key: string, value: unknown): number {
   return value;
 }
 
-export function compressionName(key: string, value: unknown): 'gzip' | 'deflate' | undefined {
+function compressionName(key: string, value: unknown): 'gzip' | 'deflate' | undefined {
   switch (value) {
     case compressionAlgorithms.identity: return undefined;
     case compressionAlgorithms.deflate: return 'deflate';

@@ -19,7 +19,7 @@ export function serviceError(status: StatusObject): ServiceError {
 }
 
 /** Rich error details (google.rpc.Status) travel in this trailer; the native API keeps them apart from metadata. */
-export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
 /**
  * How grpc-js reads a handler's error: a numeric code makes `details` the
@@ -49,4 +49,3 @@ export function metadataOf(error: GrpcError | undefined, trailers: NativeMetadat
   return metadata;
 }
 
-export { fromNative };
