@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Channel, Server, loadProto } from '../src/index.js';
+import { Channel, Server, loadProto, type ProtoPackage } from '../src/index.js';
 import { generateTypeScript } from '../src/protobuf/codegen.js';
 import { createGreeterClient, greeterDefinition, type GreeterImplementation } from '../examples/generated/greeter.js';
 
@@ -165,6 +165,6 @@ describe('generated greeter types end to end', () => {
   });
 
   it('names the missing service clearly', () => {
-    expect(() => greeterDefinition({ services: {}, root: undefined as never })).toThrow('service demo.Greeter is not in the loaded package');
+    expect(() => greeterDefinition({ services: {} } as unknown as ProtoPackage)).toThrow('service demo.Greeter is not in the loaded package');
   });
 });
