@@ -33,6 +33,8 @@ interface FieldPlan {
   convert: Convert;
   /** The oneof this field belongs to, if any. */
   oneof?: string;
+  /** A google.protobuf field reachable under two spellings: setting both is an error. */
+  twin?: boolean;
 }
 
 interface TypePlan {
@@ -84,6 +86,7 @@ function convertMessage(plan: TypePlan, value: unknown): Record<string, unknown>
         continue;
       }
       if (v === undefined || v === null) continue;
+      if (field.twin && out[field.name] !== undefined) throw new InvalidFieldError(`set under both spellings of ${field.name}`);
       out[field.name] = field.convert(v);
       if (field.oneof !== undefined) {
         const previous = out[field.oneof];
@@ -133,13 +136,18 @@ function within(err: unknown, segment: string | undefined): unknown {
 function buildPlan(type: Protobuf.Type): TypePlan {
   const pb = protobufjs();
   const plan: TypePlan = { fields: Object.create(null), oneofs: Object.create(null), oneofNames: [], hints: new Map() };
+  // Code written against proto-loader spells some google.protobuf fields the other way (type_url, stringValue).
+  const wellKnown = type.fullName.startsWith('.google.protobuf.');
   for (const field of type.fieldsArray) {
     field.resolve();
     const convert = field.map ? mapConverter(field as unknown as Protobuf.MapField) : field.repeated ? repeatedConverter(valueConverter(field)) : valueConverter(field);
-    plan.fields[field.name] = { name: field.name, convert, oneof: field.partOf?.name };
-    const snake = field.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    const camel = pb.util.camelCase(field.name);
-    for (const alias of [snake, camel]) if (alias !== field.name) plan.hints.set(alias, field.name);
+    const aliases = [field.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), pb.util.camelCase(field.name)].filter((a) => a !== field.name);
+    const twin = wellKnown && aliases.length > 0;
+    plan.fields[field.name] = { name: field.name, convert, oneof: field.partOf?.name, twin };
+    for (const alias of aliases) {
+      if (twin) plan.fields[alias] = plan.fields[field.name];
+      else plan.hints.set(alias, field.name);
+    }
   }
   for (const oneof of type.oneofsArray) {
     plan.oneofs[oneof.name] = oneof.fieldsArray.map((f) => f.name);
@@ -335,20 +343,11 @@ function enumConverter(enumType: Protobuf.Enum): Convert {
  */
 function anyConverter(type: Protobuf.Type, plan: TypePlan): Convert {
   const urlField = type.fields.typeUrl ? 'typeUrl' : 'type_url';
-  const alias = urlField === 'typeUrl' ? 'type_url' : 'typeUrl';
-  const urlPlan = plan.fields[urlField];
-  const fields: Record<string, FieldPlan> = Object.assign(Object.create(null), plan.fields, { [alias]: urlPlan });
-  const generic: TypePlan = { ...plan, fields, special: undefined };
-  generic.hints = new Map();
+  const generic: TypePlan = { ...plan, special: undefined };
   return (value) => {
     const source = value as Record<string, unknown>;
     const url = source['@type'];
-    if (url === undefined) {
-      if (source[urlField] != null && source[alias] != null) {
-        throw new InvalidFieldError(`both ${urlField} and ${alias} are set`);
-      }
-      return convertMessage(generic, value);
-    }
+    if (url === undefined) return convertMessage(generic, value);
     if (typeof url !== 'string') throw within(new InvalidFieldError(`expected a type URL string, got ${describe(url)}`), '@type');
     const name = url.slice(url.lastIndexOf('/') + 1);
     const inner = lookupMessage(type.root, name);

@@ -55,7 +55,7 @@ export function loadProtoSync(source: ProtoSource, options: LoadOptions = {}): P
  */
 export function fromRoot(root: Protobuf.Root, options: MessageOptions = {}): ProtoPackage {
   const resolved = resolveMessageOptions({ ...options });
-  if (!resolved.keepCase) camelCaseFields(root);
+  renameFields(root, resolved.keepCase);
   root.resolveAll();
   const codecs = new Map<Protobuf.Type, MessageCodec>();
   const codecOf = (type: Protobuf.Type): MessageCodec => {
@@ -115,24 +115,35 @@ function makeRoot(options: LoadOptions): Protobuf.Root {
   return root;
 }
 
-/** snake_case -> lowerCamelCase for every field the parser did not already rename (JSON, descriptors, roots built elsewhere). */
-function camelCaseFields(ns: Protobuf.NamespaceBase): void {
+/**
+ * One casing rule for every field. keepCase off: lowerCamelCase everywhere,
+ * including fields the parser did not rename (protobufjs's built-in
+ * google.protobuf types come from JSON: Any's type_url). keepCase on: names as
+ * in the .proto files, which for the built-ins means restoring snake_case
+ * (protobufjs ships Struct's Value with stringValue, numberValue, ...).
+ */
+function renameFields(ns: Protobuf.NamespaceBase, keepCase: boolean): void {
   const pb = protobufjs();
   for (const nested of ns.nestedArray) {
-    if (nested instanceof pb.Type) {
+    if (nested instanceof pb.Type && (!keepCase || nested.fullName.startsWith('.google.protobuf.'))) {
       for (const field of [...nested.fieldsArray]) {
-        const camel = pb.util.camelCase(field.name);
-        if (camel === field.name || nested.fields[camel]) continue;
+        if (field.extend !== undefined) continue;
+        const renamed = keepCase ? snakeCase(field.name) : pb.util.camelCase(field.name);
+        if (renamed === field.name || nested.fields[renamed]) continue;
         const oneof = field.partOf;
         const before = field.name;
         nested.remove(field);
-        field.name = camel;
+        field.name = renamed;
         nested.add(field);
-        if (oneof) oneof.oneof = oneof.oneof.map((name) => (name === before ? camel : name));
+        if (oneof) oneof.oneof = oneof.oneof.map((name) => (name === before ? renamed : name));
       }
     }
-    if (nested instanceof pb.Namespace) camelCaseFields(nested);
+    if (nested instanceof pb.Namespace) renameFields(nested, keepCase);
   }
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 function collectServices(

@@ -52,8 +52,8 @@ export const DEFAULT_MESSAGE_OPTIONS: Readonly<ResolvedMessageOptions> = Object.
   enums: String,
   bytes: Buffer,
   defaults: true,
-  arrays: true,
-  objects: true,
+  arrays: false,
+  objects: false,
   oneofs: true,
   json: false,
 });
