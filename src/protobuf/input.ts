@@ -287,7 +287,13 @@ function int64Converter(range: typeof INT64, typeName: string): Convert {
         if (Number.isSafeInteger(v) ? v >= 0 || !range.unsigned : Number.isInteger(v) && inRange(BigInt(v))) return v;
         break;
       case 'string':
-        if (DECIMAL.test(v) && inRange(BigInt(v))) return v;
+        if (!DECIMAL.test(v)) break;
+        // Up to 15 digits is always a safe integer: hand the writer a number (its fast path, no Long parsing).
+        if (v.length <= 15) {
+          if (range.unsigned && v.charCodeAt(0) === 45 /* - */) break;
+          return +v;
+        }
+        if (inRange(BigInt(v))) return v;
         break;
       case 'bigint':
         if (inRange(v)) return v.toString();
