@@ -80,24 +80,26 @@ function installAnyConversion(root: Protobuf.Root): void {
   any.toObject = (message: Protobuf.Message, o: Protobuf.IConversionOptions = {}) => {
     const m = message as unknown as Record<string, unknown>;
     const url = m[urlField] as string | undefined;
-    const value = m.value as Uint8Array | undefined;
+    const value = m.value as ArrayLike<number> | undefined;
     if (o.json && url && value) {
       const inner = lookupMessage(root, url.slice(url.lastIndexOf('/') + 1));
       if (inner) {
-        const object = inner.toObject(inner.decode(value), o);
+        const object = inner.toObject(inner.decode(value as Uint8Array), o);
         object['@type'] = url;
         return object;
       }
     }
     const d: Record<string, unknown> = {};
     if (url || o.defaults) d[urlField] = url ?? '';
-    if ((value && value.length) || o.defaults) d.value = bytesOut(value ?? Buffer.alloc(0), o.bytes);
+    if ((value && value.length) || o.defaults) d.value = bytesOut(value ?? [], o.bytes);
     return d;
   };
 }
 
-function bytesOut(value: Uint8Array, form: unknown): unknown {
-  if (form === String) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  if (form === Array) return Array.from(value);
-  return Buffer.isBuffer(value) ? value : Buffer.from(value);
+function bytesOut(value: ArrayLike<number>, form: unknown): unknown {
+  // An unset bytes field reads as the prototype's default, which protobufjs keeps as a plain [].
+  const buffer = Buffer.isBuffer(value) ? value : value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : Buffer.from(Array.from(value));
+  if (form === String) return buffer.toString('base64');
+  if (form === Array) return Array.from(buffer);
+  return buffer;
 }
