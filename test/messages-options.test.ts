@@ -188,8 +188,9 @@ describe('encoding accepts every form a decoded object can take', () => {
 describe('a value that cannot be encoded fails with the field named', () => {
   const pkg = load();
   const cases: [string, object, string][] = [
-    ['sink.Sink', { scalars: { fString: 42 } }, 'field scalars.fString: expected a string, got number 42'],
-    ['sink.Sink', { rString: ['a', 7] }, 'field rString[1]: expected a string, got number 7'],
+    ['sink.Sink', { scalars: { fString: 42 } }, 'field scalars.fString: expected a string of well-formed UTF-16 (no lone surrogates), got number 42'],
+    ['sink.Sink', { rString: ['a', 7] }, 'field rString[1]: expected a string of well-formed UTF-16 (no lone surrogates), got number 7'],
+    ['sink.Sink', { rString: ['\ud800'] }, 'field rString[0]: expected a string of well-formed UTF-16'],
     ['sink.Sink', { scalars: { color: 'PURPLE' } }, 'field scalars.color: "PURPLE" is not a value of enum sink.Color'],
     ['sink.Sink', { scalars: { fInt32: 2 ** 31 } }, 'field scalars.fInt32: expected an integer in -2147483648..2147483647'],
     ['sink.Sink', { scalars: { fUint32: 1.5 } }, 'field scalars.fUint32: expected an integer in 0..4294967295'],
@@ -203,7 +204,7 @@ describe('a value that cannot be encoded fails with the field named', () => {
     ['sink.Sink', { mInt32: { abc: 1 } }, 'field mInt32["abc"]: a map key of type int32 must be an integer'],
     ['sink.Sink', { mInt64: { '1e3': 'x' } }, 'field mInt64["1e3"]: a map key of type int64'],
     ['sink.Sink', { mBool: { yes: 'RED' } }, 'field mBool["yes"]: a bool map key must be "true" or "false"'],
-    ['sink.Sink', { mMessage: { k: { note: 1 } } }, 'field mMessage["k"].note: expected a string'],
+    ['sink.Sink', { mMessage: { k: { note: 1 } } }, 'field mMessage["k"].note: expected a string of well-formed'],
     ['sink.Sink', { mString: new Map([['a', 'b']]) }, 'field mString: expected a plain object of entries, got a Map'],
     ['sink.Sink', { nested: { inner: { inner: { counts: [1, null] } } } }, 'field nested.inner.inner.counts[1]: a repeated field cannot hold null'],
     ['sink.Sink', { many: 'x' }, 'field many: expected an array, got the string "x"'],

@@ -13,6 +13,7 @@ import type { Protobuf } from './runtime.js';
 import { protobufjs } from './runtime.js';
 
 type Convert = (value: unknown) => unknown;
+type WellFormed = string & { isWellFormed(): boolean };
 
 /** A value that cannot be encoded; `path` is filled in as the error leaves nested messages. */
 export class InvalidFieldError extends Error {
@@ -243,7 +244,8 @@ function valueConverter(field: Protobuf.Field): Convert {
   if (resolved instanceof pb.Type) return inputConverter(resolved);
   switch (field.type) {
     case 'string':
-      return (v) => (typeof v === 'string' ? v : fail('a string', v));
+      // A lone surrogate cannot be written as UTF-8: protobufjs would send U+FFFD in its place.
+      return (v) => (typeof v === 'string' && (v as WellFormed).isWellFormed() ? v : fail('a string of well-formed UTF-16 (no lone surrogates)', v));
     case 'bool':
       return (v) => (typeof v === 'boolean' ? v : fail('a boolean', v));
     case 'int32': case 'sint32': case 'sfixed32':
