@@ -55,7 +55,7 @@ export function loadProtoSync(source: ProtoSource, options: LoadOptions = {}): P
  */
 export function fromRoot(root: Protobuf.Root, options: MessageOptions = {}): ProtoPackage {
   const resolved = resolveMessageOptions({ ...options });
-  renameFields(root, resolved.keepCase);
+  applyCasing(root, resolved.keepCase);
   root.resolveAll();
   const codecs = new Map<Protobuf.Type, MessageCodec>();
   const codecOf = (type: Protobuf.Type): MessageCodec => {
@@ -116,15 +116,25 @@ function makeRoot(options: LoadOptions): Protobuf.Root {
 }
 
 /**
- * One casing rule for every field. keepCase off: lowerCamelCase everywhere,
+ * One casing rule for every field (and oneof). keepCase off: lowerCamelCase everywhere,
  * including fields the parser did not rename (protobufjs's built-in
  * google.protobuf types come from JSON: Any's type_url). keepCase on: names as
  * in the .proto files, which for the built-ins means restoring snake_case
  * (protobufjs ships Struct's Value with stringValue, numberValue, ...).
  */
-function renameFields(ns: Protobuf.NamespaceBase, keepCase: boolean): void {
+export function applyCasing(ns: Protobuf.NamespaceBase, keepCase: boolean): void {
   const pb = protobufjs();
   for (const nested of ns.nestedArray) {
+    if (nested instanceof pb.Type && !keepCase) {
+      // Descriptor sets keep oneof names as written; the .proto parser camelCases them.
+      for (const oneof of nested.oneofsArray) {
+        const camel = pb.util.camelCase(oneof.name);
+        if (camel === oneof.name || nested.oneofs[camel]) continue;
+        delete nested.oneofs[oneof.name];
+        oneof.name = camel;
+        nested.oneofs[camel] = oneof;
+      }
+    }
     if (nested instanceof pb.Type && (!keepCase || nested.fullName.startsWith('.google.protobuf.'))) {
       for (const field of [...nested.fieldsArray]) {
         if (field.extend !== undefined) continue;
@@ -138,7 +148,7 @@ function renameFields(ns: Protobuf.NamespaceBase, keepCase: boolean): void {
         if (oneof) oneof.oneof = oneof.oneof.map((name) => (name === before ? renamed : name));
       }
     }
-    if (nested instanceof pb.Namespace) renameFields(nested, keepCase);
+    if (nested instanceof pb.Namespace) applyCasing(nested, keepCase);
   }
 }
 
