@@ -9,11 +9,9 @@
 import { InvalidFieldError, inputConverter, lookupMessage } from './input.js';
 import { resolveMessageOptions, type MessageOptions } from './options.js';
 import type { Protobuf } from './runtime.js';
+import type { MessageCodec } from '../service.js';
 
-export interface MessageCodec<T = any> {
-  serialize(value: T): Uint8Array;
-  deserialize(bytes: Uint8Array): T;
-}
+export type { MessageCodec };
 
 /** Conversion options for a codec; field names come from the Type itself (keepCase is a loading option). */
 export type CodecOptions = Omit<MessageOptions, 'keepCase'>;
