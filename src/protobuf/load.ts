@@ -4,6 +4,7 @@ import { messageCodec, type MessageCodec } from './codec.js';
 import { lookupMessage } from './input.js';
 import { resolveMessageOptions, type MessageOptions, type ParseOptions, type ResolvedMessageOptions } from './options.js';
 import { protobufjs, protobufjsWithDescriptors, type Protobuf } from './runtime.js';
+import { rememberFileName, rememberServiceRoot, topLevelFileName } from './sources.js';
 
 export interface ProtoPackage {
   /** Every service in the loaded files, by fully-qualified name. */
@@ -102,17 +103,22 @@ function parseOptions(options: LoadOptions, resolved: ResolvedMessageOptions): P
 function makeRoot(options: LoadOptions): Protobuf.Root {
   const root = new (protobufjs().Root)();
   const dirs = options.includeDirs ?? [];
-  if (dirs.length > 0) {
-    const defaultResolve = root.resolvePath.bind(root);
-    root.resolvePath = (origin, target) => {
-      for (const dir of dirs) {
-        const candidate = `${dir.replace(/\/$/, '')}/${target}`;
-        if (existsSync(candidate)) return candidate;
-      }
-      return defaultResolve(origin, target);
-    };
-  }
+  const defaultResolve = root.resolvePath.bind(root);
+  root.resolvePath = (origin, target) => {
+    const resolved = findInDirs(dirs, target) ?? defaultResolve(origin, target);
+    // Reflection serves each file under the name its importers use.
+    if (resolved) rememberFileName(root, resolved, origin ? target : topLevelFileName(target, resolved, dirs));
+    return resolved;
+  };
   return root;
+}
+
+function findInDirs(dirs: string[], target: string): string | undefined {
+  for (const dir of dirs) {
+    const candidate = `${dir.replace(/\/$/, '')}/${target}`;
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /**
@@ -166,6 +172,7 @@ function collectServices(
     if (nested instanceof pb.Service) {
       const name = nested.fullName.replace(/^\./, '');
       out[name] = serviceFrom(name, nested, codecOf);
+      rememberServiceRoot(out[name], ns.root);
     } else if (nested instanceof pb.Namespace) {
       collectServices(nested, out, codecOf);
     }
