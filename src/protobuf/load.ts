@@ -148,6 +148,9 @@ export function applyCasing(ns: Protobuf.NamespaceBase, keepCase: boolean): void
         if (renamed === field.name || nested.fields[renamed]) continue;
         const oneof = field.partOf;
         const before = field.name;
+        // Reflection and codegen still need the name as written in the .proto file.
+        const named = field as Protobuf.Field & { protoName?: string };
+        named.protoName ??= keepCase ? renamed : before;
         nested.remove(field);
         field.name = renamed;
         nested.add(field);
