@@ -134,90 +134,106 @@ function fromHash(key: string, keyType: string): string {
   return (keyType === 'uint64' || keyType === 'fixed64' ? n : BigInt.asIntN(64, n)).toString();
 }
 
+/** One message type per kitchen-sink file, each behind an Echo method. */
+const CASES = [
+  { file: 'sink.proto', service: 'sink.SinkService', type: 'sink.Sink' },
+  { file: 'legacy.proto', service: 'legacy.LegacyService', type: 'legacy.Legacy' },
+  { file: 'editions.proto', service: 'editions.BoxService', type: 'editions.Box' },
+];
+
 for (const { name, options } of OPTION_SETS) {
   describe(`round trips with grpc-js, ${name}`, () => {
     const keepCase = !!options.keepCase;
-    const pkg = loadProtoSync('sink.proto', { includeDirs: [fixtures], ...options });
-    const Sink = pkg.root.lookupType('sink.Sink');
-    const service = pkg.services['sink.SinkService'];
-    const definition = protoLoader.loadSync('sink.proto', { includeDirs: [fixtures], ...options });
-    const grpcService = (grpc.loadPackageDefinition(definition).sink as grpc.GrpcObject).SinkService as grpc.ServiceClientConstructor;
-
-    const fromPl = (v: Obj) => rewrite(v, Sink, {
-      rename: (t, k) => plSpelling(t, k, keepCase, false),
-      mapKey: fromHash,
-      drop: (t, k) => k.startsWith('_') && !t.fields[k] && !!t.oneofs?.[k],
-    });
-    const toPl = (v: Obj) => rewrite(v, Sink, { rename: (t, k) => plSpelling(t, k, keepCase, true), mapKey: (k) => k, drop: () => false });
+    const files = CASES.map((c) => c.file);
+    const pkg = loadProtoSync(files, { includeDirs: [fixtures], ...options });
+    const definition = protoLoader.loadSync(files, { includeDirs: [fixtures], ...options });
+    const grpcObject = grpc.loadPackageDefinition(definition);
+    const grpcService = (fullName: string) =>
+      fullName.split('.').reduce<any>((o, part) => o[part], grpcObject) as grpc.ServiceClientConstructor;
 
     let tsServer: Server;
     let gjServer: grpc.Server;
-    let tsClient: any;
-    let gjClient: any;
     let channel: Channel;
-    const seen: { ts?: Obj; gj?: Obj; reply?: Obj } = {};
+    let tsPort: number;
+    const seen = new Map<string, { ts?: Obj; gj?: Obj; reply?: Obj }>(CASES.map((c) => [c.service, {}]));
 
     beforeAll(async () => {
-      tsServer = new Server().addService(service, {
-        async echo(req: Obj) {
-          seen.ts = req;
-          return req;
-        },
-        async *echoStream(reqs: AsyncIterable<Obj>) {
-          for await (const r of reqs) yield r;
-        },
-      });
-      const tsPort = await tsServer.listen('127.0.0.1:0');
+      tsServer = new Server();
       gjServer = new grpc.Server();
-      gjServer.addService(grpcService.service, {
-        Echo(call: grpc.ServerUnaryCall<Obj, Obj>, cb: grpc.sendUnaryData<Obj>) {
-          seen.gj = call.request;
-          cb(null, seen.reply!);
-        },
-        EchoStream(call: grpc.ServerDuplexStream<Obj, Obj>) {
-          call.on('data', (r: Obj) => call.write(r));
-          call.on('end', () => call.end());
-        },
-      });
+      for (const { service } of CASES) {
+        const log = seen.get(service)!;
+        tsServer.addService(pkg.services[service], {
+          async echo(req: Obj) {
+            log.ts = req;
+            return req;
+          },
+          ...(service === 'sink.SinkService' ? { async *echoStream(reqs: AsyncIterable<Obj>) { for await (const r of reqs) yield r; } } : {}),
+        });
+        gjServer.addService(grpcService(service).service, {
+          Echo(call: grpc.ServerUnaryCall<Obj, Obj>, cb: grpc.sendUnaryData<Obj>) {
+            log.gj = call.request;
+            cb(null, log.reply!);
+          },
+          EchoStream(call: grpc.ServerDuplexStream<Obj, Obj>) {
+            call.on('data', (r: Obj) => call.write(r));
+            call.on('end', () => call.end());
+          },
+        });
+      }
+      tsPort = await tsServer.listen('127.0.0.1:0');
       const gjPort = await new Promise<number>((resolve, reject) =>
         gjServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
       );
       channel = new Channel(`127.0.0.1:${gjPort}`);
-      tsClient = createClient(service, channel);
-      gjClient = new grpcService(`127.0.0.1:${tsPort}`, grpc.credentials.createInsecure());
     });
     afterAll(async () => {
-      gjClient?.close();
       channel?.close();
       await tsServer?.shutdown(1000);
       await new Promise<void>((resolve) => gjServer?.tryShutdown(() => resolve()));
     });
 
-    const sinks = messageArb(Sink, options, 2);
-    boolKeys = fc.constant('true');
-    const sinksGrpcJsCanSend = messageArb(Sink, options, 2);
-    boolKeys = fc.constantFrom('true', 'false');
-    const runs = { numRuns: 40 };
+    for (const { service, type: typeName } of CASES) {
+      const type = pkg.root.lookupType(typeName);
+      const log = seen.get(service)!;
+      const fromPl = (v: Obj) => rewrite(v, type, {
+        rename: (t, k) => plSpelling(t, k, keepCase, false),
+        mapKey: fromHash,
+        drop: (t, k) => k.startsWith('_') && !t.fields[k] && !!t.oneofs?.[k],
+      });
+      const toPl = (v: Obj) => rewrite(v, type, { rename: (t, k) => plSpelling(t, k, keepCase, true), mapKey: (k) => k, drop: () => false });
+      boolKeys = fc.constant('true');
+      const messages = messageArb(type, options, 2);
+      boolKeys = fc.constantFrom('true', 'false');
+      const runs = { numRuns: service === 'sink.SinkService' ? 40 : 25 };
 
-    it('grpc-js client -> tsgrpc handler: arrives identical, and the echo returns identical', async () => {
-      await fc.assert(fc.asyncProperty(sinksGrpcJsCanSend, async (sent) => {
-        const reply = await new Promise<Obj>((resolve, reject) => gjClient.Echo(toPl(sent), (err: Error | null, r: Obj) => (err ? reject(err) : resolve(r))));
-        expect(seen.ts).toEqual(sent);
-        expect(fromPl(reply)).toEqual(sent);
-      }), runs);
-    });
+      it(`${typeName}: grpc-js client -> tsgrpc handler arrives identical, and the echo returns identical`, async () => {
+        const gjClient = new (grpcService(service))(`127.0.0.1:${tsPort}`, grpc.credentials.createInsecure()) as any;
+        try {
+          await fc.assert(fc.asyncProperty(messages, async (sent) => {
+            const reply = await new Promise<Obj>((resolve, reject) => gjClient.Echo(toPl(sent), (err: Error | null, r: Obj) => (err ? reject(err) : resolve(r))));
+            expect(log.ts).toEqual(sent);
+            expect(fromPl(reply)).toEqual(sent);
+          }), runs);
+        } finally {
+          gjClient.close();
+        }
+      });
 
-    it('tsgrpc client -> grpc-js handler: arrives identical, and the reply returns identical', async () => {
-      await fc.assert(fc.asyncProperty(sinksGrpcJsCanSend, async (sent) => {
-        seen.reply = toPl(sent);
-        const reply = await tsClient.echo(sent);
-        expect(fromPl(seen.gj!)).toEqual(sent);
-        expect(reply).toEqual(sent);
-      }), runs);
-    });
+      it(`${typeName}: tsgrpc client -> grpc-js handler arrives identical, and the reply returns identical`, async () => {
+        const tsClient = createClient(pkg.services[service], channel) as any;
+        await fc.assert(fc.asyncProperty(messages, async (sent) => {
+          log.reply = toPl(sent);
+          const reply = await tsClient.echo(sent);
+          expect(fromPl(log.gj!)).toEqual(sent);
+          expect(reply).toEqual(sent);
+        }), runs);
+      });
+    }
 
     it('a value of the wrong type anywhere in Scalars fails the call with INTERNAL naming the field', async () => {
       const Scalars = pkg.root.lookupType('sink.Scalars');
+      const sinks = messageArb(pkg.root.lookupType('sink.Sink'), options, 1);
+      const tsClient = createClient(pkg.services['sink.SinkService'], channel) as any;
       const wrong = fc.constantFrom<unknown>('text', 1.5, -1, true, {}, [], 2n ** 70n);
       const fieldAndValue = fc.tuple(fc.constantFrom(...Scalars.fieldsArray), wrong).filter(([field, value]) => {
         // Keep only values that really are wrong for the field's type.
