@@ -176,6 +176,14 @@ describe('encoding accepts every form a decoded object can take', () => {
     }
   });
 
+  it('keeps Any\'s conversion when protobufjs regenerates the type\'s code', () => {
+    const pkg = load({ json: true });
+    const codec = pkg.codec('sink.Sink');
+    pkg.root.lookupType('google.protobuf.Any').setup(); // what protobufjs does after any change to the type
+    const back = codec.deserialize(codec.serialize({ detail: { '@type': 'type.googleapis.com/sink.Scalars', fInt32: 4 } }));
+    expect(back.detail).toMatchObject({ '@type': 'type.googleapis.com/sink.Scalars', fInt32: 4 });
+  });
+
   it('takes Any as { typeUrl, value }, as proto-loader\'s { type_url, value }, or as JSON with @type', () => {
     const scalars = load().codec('sink.Scalars');
     const packed = { typeUrl: 'type.googleapis.com/sink.Scalars', value: Buffer.from(scalars.serialize({ fString: 's' })) };

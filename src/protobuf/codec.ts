@@ -73,9 +73,8 @@ function installAnyConversion(root: Protobuf.Root): void {
   withAnyConversion.add(root);
   const any = lookupMessage(root, 'google.protobuf.Any');
   if (!any) return;
-  const urlField = any.fields.typeUrl ? 'typeUrl' : 'type_url';
-  any.setup();
-  any.toObject = (message: Protobuf.Message, o: Protobuf.IConversionOptions = {}) => {
+  const toObject = (message: Protobuf.Message, o: Protobuf.IConversionOptions = {}) => {
+    const urlField = any.fields.typeUrl ? 'typeUrl' : 'type_url';
     const m = message as unknown as Record<string, unknown>;
     const url = m[urlField] as string | undefined;
     const value = m.value as ArrayLike<number> | undefined;
@@ -92,6 +91,8 @@ function installAnyConversion(root: Protobuf.Root): void {
     if ((value && value.length) || o.defaults) d.value = bytesOut(value ?? [], o.bytes);
     return d;
   };
+  // protobufjs assigns toObject again whenever it (re)generates the type's code; this one must stay.
+  Object.defineProperty(any, 'toObject', { configurable: true, get: () => toObject, set: () => {} });
 }
 
 function bytesOut(value: ArrayLike<number>, form: unknown): unknown {
