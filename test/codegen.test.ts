@@ -115,6 +115,7 @@ export const d: 'SAD' | 'HAPPY' = ({} as str.Legacy).mood;
 export const e: str.LegacyInit = { id: 'x', extra: { info: 'i' }, '.legacy.extNote': 'n', big: 5n };
 export const f: string | undefined = ({} as str.Sink).createdAt?.seconds;
 export const g: str.BoxInit = { inner: { size: 'SIZE_LARGE', weight: 1 } };
+export const h: str.SinkInit = { createdAt: new Date(), ttl: { seconds: 1 } };
 `;
     const result = typeCheck({ 'bigints.ts': bigints, 'strings.ts': strings, 'usage.ts': usage });
     expect(result.output).toBe('');

@@ -176,6 +176,11 @@ describe('encoding accepts every form a decoded object can take', () => {
     }
   });
 
+  it('takes a Date for a Timestamp', () => {
+    expect(roundTrip({ createdAt: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)) }).createdAt).toEqual({ seconds: '1704164645', nanos: 678_000_000 });
+    expect(roundTrip({ createdAt: new Date(-1) }).createdAt).toEqual({ seconds: '-1', nanos: 999_000_000 });
+  });
+
   it('keeps Any\'s conversion when protobufjs regenerates the type\'s code', () => {
     const pkg = load({ json: true });
     const codec = pkg.codec('sink.Sink');
@@ -217,6 +222,9 @@ describe('a value that cannot be encoded fails with the field named', () => {
     ['sink.Sink', { nested: { inner: { inner: { counts: [1, null] } } } }, 'field nested.inner.inner.counts[1]: a repeated field cannot hold null'],
     ['sink.Sink', { many: 'x' }, 'field many: expected an array, got the string "x"'],
     ['sink.Sink', { nested: [] }, 'field nested: expected an object, got an array'],
+    ['sink.Sink', { nested: new Date(0) }, 'field nested: expected an object, got a Date'],
+    ['sink.Sink', { mMessage: { k: new Map() } }, 'field mMessage["k"]: expected an object, got a Map'],
+    ['sink.Sink', { createdAt: new Date(NaN) }, 'field createdAt: expected a valid Date'],
     ['sink.Sink', { cString: 'a', cInt64: 1 }, 'field cInt64: oneof choice has more than one member set: cString and cInt64'],
     ['sink.Sink', { cString: 'a', choice: 'cInt64' }, 'field choice: says "cInt64" is set, but cString is'],
     ['sink.Sink', { r_string: [] }, 'field r_string: unknown field (this type\'s field is called rString'],

@@ -15,7 +15,8 @@
 //   its numbers plus a type of its names.
 // - Map keys are the canonical decimal (or "true"/"false") strings of the keys.
 // - Well-known types are their messages: Timestamp/Duration { seconds, nanos },
-//   wrappers { value }, Struct { fields }, Any { typeUrl, value }.
+//   wrappers { value }, Struct { fields }, Any { typeUrl, value }; a Timestamp
+//   also takes a Date as input.
 // - Servers: annotate the implementation, e.g. `const impl: FooImplementation = {...}`
 //   (or `satisfies`), then `server.addService(fooDefinition(pkg), impl)`.
 

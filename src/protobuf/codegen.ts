@@ -48,7 +48,8 @@ function header(label: string, o: Shape): string {
 //   its numbers plus a type of its ${o.enums === String ? 'names' : 'numbers'}.
 // - Map keys are the canonical decimal (or "true"/"false") strings of the keys.
 // - Well-known types are their messages: Timestamp/Duration { seconds, nanos },
-//   wrappers { value }, Struct { fields }, Any { ${o.keepCase ? 'type_url' : 'typeUrl'}, value }.
+//   wrappers { value }, Struct { fields }, Any { ${o.keepCase ? 'type_url' : 'typeUrl'}, value }; a Timestamp
+//   also takes a Date as input.
 // - Servers: annotate the implementation, e.g. \`const impl: FooImplementation = {...}\`
 //   (or \`satisfies\`), then \`server.addService(fooDefinition(pkg), impl)\`.
 `;
@@ -200,7 +201,10 @@ function prop(name: string): string {
 function valueType(field: Protobuf.Field, side: 'out' | 'in', name: (e: Entity) => string, o: Shape): string {
   const t = field.resolvedType;
   if (t instanceof pb().Enum) return side === 'in' ? `${name(t)} | keyof typeof ${name(t)} | number` : name(t);
-  if (t instanceof pb().Type) return side === 'in' ? `${name(t)}Init` : name(t);
+  if (t instanceof pb().Type) {
+    if (side === 'out') return name(t);
+    return t.fullName === '.google.protobuf.Timestamp' ? `${name(t)}Init | Date` : `${name(t)}Init`;
+  }
   if (INT64.has(field.type)) return side === 'in' ? 'Int64Init' : o.longs === String ? 'string' : o.longs === BigInt ? 'bigint' : 'number';
   if (field.type === 'bytes') return side === 'in' ? 'BytesInit' : o.bytes === String ? 'string' : o.bytes === Array ? 'number[]' : 'Buffer';
   if (side === 'in' && (field.type === 'double' || field.type === 'float')) return `number | 'NaN' | 'Infinity' | '-Infinity'`;

@@ -69,10 +69,11 @@ function planFor(type: Protobuf.Type): TypePlan {
 const hasOwn = Object.prototype.hasOwnProperty;
 
 function convertMessage(plan: TypePlan, value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+  if (plan.special) return plan.special(value) as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array || value instanceof Map || value instanceof Date) {
+    // A Map or a Date has no own enumerable keys: taking one as a message would send it empty.
     throw new InvalidFieldError(`expected an object, got ${describe(value)}`);
   }
-  if (plan.special) return plan.special(value) as Record<string, unknown>;
   const source = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   const keys = Object.keys(source);
@@ -155,6 +156,7 @@ function buildPlan(type: Protobuf.Type): TypePlan {
     plan.oneofNames.push(oneof.name);
   }
   if (type.fullName === '.google.protobuf.Any') plan.special = anyConverter(type, plan);
+  if (type.fullName === '.google.protobuf.Timestamp') plan.special = timestampConverter(plan);
   return plan;
 }
 
@@ -349,10 +351,23 @@ function enumConverter(enumType: Protobuf.Enum): Convert {
  * whatever keepCase says, for code written against proto-loader), or the JSON
  * form { '@type': 'type.googleapis.com/pkg.Msg', ...fields of pkg.Msg }.
  */
+/** google.protobuf.Timestamp: { seconds, nanos }, or a Date (millisecond precision) for convenience. */
+function timestampConverter(plan: TypePlan): Convert {
+  const generic: TypePlan = { ...plan, special: undefined };
+  return (value) => {
+    if (!(value instanceof Date)) return convertMessage(generic, value);
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new InvalidFieldError('expected a valid Date, got an Invalid Date');
+    const seconds = Math.floor(ms / 1000);
+    return { seconds, nanos: (ms - seconds * 1000) * 1_000_000 };
+  };
+}
+
 function anyConverter(type: Protobuf.Type, plan: TypePlan): Convert {
   const urlField = type.fields.typeUrl ? 'typeUrl' : 'type_url';
   const generic: TypePlan = { ...plan, special: undefined };
   return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return convertMessage(generic, value);
     const source = value as Record<string, unknown>;
     const url = source['@type'];
     if (url === undefined) return convertMessage(generic, value);
@@ -389,6 +404,7 @@ function describe(value: unknown): string {
       if (Array.isArray(value)) return 'an array';
       if (value instanceof Uint8Array) return 'a Uint8Array';
       if (value instanceof Map) return 'a Map';
+      if (value instanceof Date) return 'a Date';
       return 'an object';
     default:
       return String(typeof value);
