@@ -8,7 +8,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  Channel, Server, createClient, defineService, protobufEsService, tsProtoCodec, type ServiceDefinition,
+  Channel, Server, Status, createClient, defineService, protobufEsService, tsProtoCodec, type ServiceDefinition,
 } from '../src/index.js';
 import { OrderSchema, ReceiptSchema, Shop, Size, type Order } from './fixtures/byo/gen/es/orders_pb.js';
 import * as tp from './fixtures/byo/gen/ts-proto/orders.js';
@@ -81,6 +81,13 @@ describe('protobuf-es messages', () => {
     chat.end();
     expect((await collect(chat)).map((r: any) => r.text)).toEqual(['echo x', 'echo y']);
     expect(protobufjsLoaded()).toBe(false);
+  });
+
+  it('a value protobuf-es cannot encode fails the call with INTERNAL', async () => {
+    const client = createClient(shop, connect(await serve(shop, impl))) as any;
+    const err = await client.place({ id: 'not a number' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: Status.INTERNAL });
+    expect(err.details).toContain('could not serialize the request');
   });
 
   it('interoperates with grpc-js + proto-loader in both directions', async () => {
