@@ -75,17 +75,16 @@ function shapeOf(options: GenerateOptions): Shape {
 }
 
 export function generateTypeScript(files: string[], options: GenerateOptions = {}): string {
-  const shape = shapeOf(options);
-  const root = loadRoot(files, options.includeDirs ?? [], shape.keepCase);
-  return generateFromRoot(root, files.map((f) => path.basename(f)).join(', '), shape);
+  const root = loadRoot(files, options.includeDirs ?? [], shapeOf(options).keepCase);
+  return generateFromRoot(root, files.map((f) => path.basename(f)).join(', '), options);
 }
 
 /**
  * One module for everything in `root` (the files given and what they import).
  * Also used by protoc-gen-tsgrpc, whose roots come from descriptors.
  */
-export function generateFromRoot(root: Protobuf.Root, label: string, options: GenerateOptions | Shape = {}): string {
-  const shape = 'json' in options && typeof options.json === 'boolean' ? (options as Shape) : shapeOf(options as GenerateOptions);
+export function generateFromRoot(root: Protobuf.Root, label: string, options: GenerateOptions = {}): string {
+  const shape = shapeOf(options);
   // The same names loadProto gives (descriptor sets and protobufjs's built-in google.protobuf types included).
   applyCasing(root, shape.keepCase);
   root.resolveAll();
