@@ -290,6 +290,7 @@ describe('what loadProto accepts', () => {
     const codec = messageCodec(type, { longs: Number, bytes: String, defaults: false });
     expect(codec.deserialize(codec.serialize({ n: '12', b: 'AQ==' }))).toEqual({ n: 12, b: 'AQ==' });
     expect(() => codec.serialize({ n: 'x' })).toThrow('invalid M field n: expected an integer');
+    expect(() => messageCodec(type, { keepCase: true } as never)).toThrow('keepCase names the fields of a loaded Root');
   });
 });
 

@@ -22,6 +22,9 @@ export type CodecOptions = Omit<MessageOptions, 'keepCase'>;
  * INTERNAL); it is never dropped.
  */
 export function messageCodec<T = any>(type: Protobuf.Type, options: CodecOptions = {}): MessageCodec<T> {
+  if ((options as MessageOptions).keepCase !== undefined) {
+    throw new TypeError('keepCase names the fields of a loaded Root: give it to loadProto or fromRoot, not messageCodec');
+  }
   const resolved = resolveMessageOptions({ ...options });
   const toObjectOptions: Protobuf.IConversionOptions = {
     longs: resolved.longs,

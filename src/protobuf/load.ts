@@ -58,10 +58,11 @@ export function fromRoot(root: Protobuf.Root, options: MessageOptions = {}): Pro
   const resolved = resolveMessageOptions({ ...options });
   applyCasing(root, resolved.keepCase);
   root.resolveAll();
+  const { keepCase: _applied, ...codecOptions } = resolved;
   const codecs = new Map<Protobuf.Type, MessageCodec>();
   const codecOf = (type: Protobuf.Type): MessageCodec => {
     let codec = codecs.get(type);
-    if (!codec) codecs.set(type, (codec = messageCodec(type, resolved)));
+    if (!codec) codecs.set(type, (codec = messageCodec(type, codecOptions)));
     return codec;
   };
   const services: Record<string, ServiceDefinition> = {};
