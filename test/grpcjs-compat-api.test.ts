@@ -252,6 +252,27 @@ for (const [name, grpc] of Object.entries(MODULES)) {
         expect(state).toBe(grpc.connectivityState.IDLE);
       });
 
+      it('grpc.max_connection_age_ms and grpc.max_connection_idle_ms on the server recycle connections; calls go on', async () => {
+        for (const option of ['grpc.max_connection_age_ms', 'grpc.max_connection_idle_ms']) {
+          const server = new grpc.Server({ [option]: 500 });
+          server.addService(Greeter().service, greeterImpl);
+          const port = await bind(grpc, server);
+          const client = new (Greeter())(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+          const hello = () => new Promise<any>((resolve) => client.sayHello({ name: 'age' }, (err: any, v: any) => resolve(err ?? v)));
+          expect(await hello()).toEqual({ message: 'Hello age' });
+          const channel = client.getChannel();
+          let state = channel.getConnectivityState(false);
+          for (let i = 0; i < 100 && state === grpc.connectivityState.READY; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            state = channel.getConnectivityState(false);
+          }
+          expect(state, option).not.toBe(grpc.connectivityState.READY);
+          expect(await hello()).toEqual({ message: 'Hello age' });
+          client.close();
+          server.forceShutdown();
+        }
+      });
+
       it('keepalive options: calls work with client and server pings configured', async () => {
         const server = new grpc.Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 });
         server.addService(Greeter().service, greeterImpl);

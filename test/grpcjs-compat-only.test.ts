@@ -25,6 +25,7 @@ function unary(client: any, request: object, ...rest: unknown[]): Promise<{ err:
 describe('options and features that cannot be honoured yet are rejected by name', () => {
   it.each([
     ['grpc.max_connection_age_ms', 10_000],
+    ['grpc.default_authority', 'other'],
     ['grpc.service_config', '{}'],
     ['grpc.enable_retries', 1],
     ['grpc.primary_user_agent', 'app/1'],
@@ -35,7 +36,7 @@ describe('options and features that cannot be honoured yet are rejected by name'
   });
 
   it('server options it has no equivalent for', () => {
-    expect(() => new grpc.Server({ 'grpc.max_connection_age_ms': 1000 })).toThrow('grpc.max_connection_age_ms');
+    expect(() => new grpc.Server({ 'grpc-node.max_session_memory': 10 })).toThrow('grpc-node.max_session_memory');
     expect(() => new grpc.Server({ 'grpc.max_receive_message_length': 'big' })).toThrow('must be an integer');
   });
 

@@ -146,6 +146,15 @@ export function serverSettings(options: ChannelOptions = {}): NativeServerOption
       case 'grpc.keepalive_timeout_ms':
         settings.keepaliveTimeoutMs = positiveInt(key, value);
         break;
+      case 'grpc.max_connection_idle_ms':
+        settings.maxConnectionIdleMs = positiveInt(key, value);
+        break;
+      case 'grpc.max_connection_age_ms':
+        settings.maxConnectionAgeMs = positiveInt(key, value);
+        break;
+      case 'grpc.max_connection_age_grace_ms':
+        settings.maxConnectionAgeGraceMs = positiveInt(key, value);
+        break;
       // gRPC core's names for the ping enforcement policy (grpc-js's server has none).
       case 'grpc.keepalive_permit_without_calls':
         settings.keepalivePermitWithoutCalls = flag(key, value);
