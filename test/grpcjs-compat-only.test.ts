@@ -222,6 +222,19 @@ describe('package export', () => {
   });
 });
 
+describe('Server', () => {
+  it('a path removed and added again with another call shape is refused by name', async () => {
+    const server = new grpc.Server();
+    const unaryService = { M: { ...Echo.service.UnaryEcho, path: '/x.Y/M' } };
+    const streamService = { M: { ...Echo.service.ServerStreamingEcho, path: '/x.Y/M' } };
+    server.addService(unaryService, { M: (_c: any, cb: any) => cb(null, {}) });
+    await bind(grpc, server);
+    server.removeService(unaryService);
+    expect(() => server.addService(streamService, { M: (call: any) => call.end() })).toThrow('/x.Y/M was served as a unary method');
+    server.forceShutdown();
+  });
+});
+
 describe('interceptors', () => {
   it('an interceptor that changes the deadline it passes to nextCall fails the call loudly', async () => {
     const server = new grpc.Server();

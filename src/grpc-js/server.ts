@@ -50,6 +50,8 @@ export class Server {
   private readonly handlers = new Map<string, Registered>();
   private readonly bound = new Map<string, Bound>();
   private readonly pending = new Map<string, Promise<number>>();
+  /** The call shape each path was routed with: the native routes outlive removeService. */
+  private readonly routedTypes = new Map<string, MethodType>();
   private readonly nativeOptions;
   private shutdown = false;
 
@@ -82,6 +84,10 @@ export class Server {
       let impl = implementation[name] ?? (typeof attrs.originalName === 'string' ? implementation[attrs.originalName] : undefined);
       impl = impl === undefined ? unimplemented(type, name) : impl.bind(implementation);
       if (this.handlers.has(attrs.path)) throw new Error(`Method handler for ${attrs.path} already provided.`);
+      const routed = this.routedTypes.get(attrs.path);
+      if (routed !== undefined && routed !== type) {
+        throw new Error(`tsgrpc/grpc-js: ${attrs.path} was served as a ${routed} method; serving it as ${type} needs a new Server`);
+      }
       this.handlers.set(attrs.path, { type, impl, serialize: attrs.responseSerialize, deserialize: attrs.requestDeserialize });
       for (const bound of this.bound.values()) this.route(bound, attrs.path);
     }
@@ -134,6 +140,7 @@ export class Server {
     if (bound.paths.has(path)) return;
     bound.paths.add(path);
     const type = this.handlers.get(path)!.type;
+    this.routedTypes.set(path, type);
     const lookup = () => this.handlers.get(path);
     const service: NativeService = {
       name: path,
