@@ -41,8 +41,8 @@ export class Channel {
   unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const call = this.singleResponseCall(method, options, resolve, reject);
-      call.start();
       call.writeLast(request);
+      call.start();
     });
   }
 
@@ -50,8 +50,8 @@ export class Channel {
     const stream = new ResponseStream<Res>();
     const call = new ClientCall(this.connection, method, this.limits, options, stream.sink());
     stream.attach(call);
-    call.start();
     call.writeLast(request);
+    call.start();
     return stream;
   }
 
