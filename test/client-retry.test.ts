@@ -123,3 +123,36 @@ describe('transparent retry of calls the server never processed', () => {
     expect(server.seen.streams).toBe(1);
   });
 });
+
+describe('a GOAWAY with an error code (as nghttp2 sends after ~1,000 resets on a connection)', () => {
+  it('lets streams at or below its last-stream-id finish, and retries those above on a new connection', async () => {
+    const sessions = new Set<http2.ServerHttp2Session>();
+    let streams = 0;
+    const server = await rawServer((stream, headers) => {
+      streams++;
+      sessions.add(stream.session as http2.ServerHttp2Session);
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const reply = () => answer(stream, String(headers[':path']), requestsIn(Buffer.concat(chunks)));
+        if (streams === 1) setTimeout(reply, 200); // the first call is still running when the GOAWAY goes out
+        else if (streams === 2) stream.session!.goaway(http2.constants.NGHTTP2_INTERNAL_ERROR, 1);
+        else reply();
+      });
+    });
+    const channel = new Channel(`127.0.0.1:${server.port}`);
+    const client: Client = createClient(probeService, channel);
+    try {
+      const first = client.unary({ payload: Buffer.from('first') }) as Promise<Res>;
+      await new Promise((r) => setTimeout(r, 50));
+      const second: Res = await client.unary({ payload: Buffer.from('second') });
+      expect(Buffer.from(second.payload).toString()).toBe('second');
+      expect(Buffer.from((await first).payload).toString()).toBe('first');
+      expect(streams).toBe(3);
+      expect(sessions.size).toBe(2);
+    } finally {
+      channel.close();
+      server.close();
+    }
+  });
+});

@@ -30,6 +30,26 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 
 
 /**
+ * After a GOAWAY with an error code, Node destroys a client session at once,
+ * failing the streams the server still promised to finish (those at or below
+ * its last-stream-id). nghttp2 servers send such a GOAWAY when a client merely
+ * cancels many calls (more than about 1,000 RST_STREAMs on one connection). As in
+ * other gRPC clients, let those streams finish instead: the session only closes
+ * (no new streams), and goes away once they are done. Streams above the
+ * last-stream-id are refused by nghttp2 either way, and retried by the call.
+ * Node makes that destroy() call synchronously right after emitting 'goaway';
+ * only that one call is turned into close().
+ */
+function drainInsteadOfDestroying(session: http2.ClientHttp2Session): void {
+  if (Object.hasOwn(session, 'destroy')) return;
+  session.destroy = function closeOnce(this: http2.ClientHttp2Session) {
+    delete (session as { destroy?: unknown }).destroy;
+    this.close();
+  };
+  queueMicrotask(() => delete (session as { destroy?: unknown }).destroy);
+}
+
+/**
  * One HTTP/2 session to a target, made on first use and remade after it
  * drops. After a failed connect, calls fail fast with UNAVAILABLE until the
  * backoff delay has passed; the next call then tries again.
@@ -140,7 +160,10 @@ export class ClientConnection {
     };
     session.on('error', failed);
     session.once('close', release);
-    session.on('goaway', forget);
+    session.on('goaway', (code: number) => {
+      forget();
+      if (code !== http2.constants.NGHTTP2_NO_ERROR) drainInsteadOfDestroying(session);
+    });
     session.on('close', forget);
     // A TLS session the server refuses after the handshake (e.g. no client certificate) dies with an
     // error on the socket only: the session emits neither 'error' nor 'close'. Watch the socket itself.
