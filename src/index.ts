@@ -16,6 +16,7 @@ export { createClient } from './client/stub.js';
 export type { Client } from './client/stub.js';
 export { ResponseStream, BidiStream } from './client/streams.js';
 export type { CallOptions } from './client/call-options.js';
+export { withWriteOptions, MessageWithOptions, type WriteOptions, type RequestSource } from './client/write-options.js';
 export { loadProto, loadProtoSync, fromRoot } from './protobuf/load.js';
 export type { ProtoPackage, LoadOptions } from './protobuf/load.js';
 export { parseTimeout, encodeTimeout } from './wire/timeout.js';

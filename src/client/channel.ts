@@ -7,6 +7,7 @@ import { parseTarget } from '../transport/target.js';
 import type { CallOptions } from './call-options.js';
 import { ClientCall, type CallLimits } from './client-call.js';
 import { BidiStream, ResponseStream } from './streams.js';
+import { MessageWithOptions, type RequestSource } from './write-options.js';
 
 export interface ChannelOptions {
   tls?: ClientTlsOptions;
@@ -55,8 +56,11 @@ export class Channel {
     return stream;
   }
 
-  /** Sends every request from `requests` (respecting backpressure) and resolves to the single response. */
-  clientStream<Req, Res>(method: MethodDefinition<Req, Res>, requests: AsyncIterable<Req> | Iterable<Req>, options: CallOptions = {}): Promise<Res> {
+  /**
+   * Sends every request from `requests` (respecting backpressure) and resolves to the single response.
+   * A request wrapped with withWriteOptions() carries its own options, e.g. no compression.
+   */
+  clientStream<Req, Res>(method: MethodDefinition<Req, Res>, requests: RequestSource<Req>, options: CallOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const call = this.singleResponseCall(method, options, resolve, reject);
       call.start();
@@ -103,11 +107,12 @@ export class Channel {
 }
 
 /** Feeds a request source into a call, waiting for drain, and stops early if the call ends. */
-async function pump<Req>(requests: AsyncIterable<Req> | Iterable<Req>, call: ClientCall<Req, unknown>): Promise<void> {
+async function pump<Req>(requests: RequestSource<Req>, call: ClientCall<Req, unknown>): Promise<void> {
   try {
     for await (const request of requests) {
       if (call.isFinished) break;
-      await call.write(request);
+      if (request instanceof MessageWithOptions) await call.write(request.message, request.options.compress ?? true);
+      else await call.write(request);
     }
     call.end();
   } catch (err) {

@@ -3,6 +3,7 @@ import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import type { ClientCall, ResponseSink } from './client-call.js';
+import type { WriteOptions } from './write-options.js';
 
 /** A value that may be awaited later; its rejection is never reported as unhandled. */
 class Later<T> {
@@ -107,7 +108,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
 /** A bidirectional call: write requests, end(), and iterate responses. */
 export class BidiStream<Req, Res> extends ResponseStream<Res> {
   /** Sends a request; resolves when the stream can take more (backpressure). */
-  write(request: Req, options?: { compress?: boolean }): Promise<void> {
+  write(request: Req, options?: WriteOptions): Promise<void> {
     return this.call.write(request, options?.compress ?? true);
   }
 
