@@ -155,4 +155,34 @@ describe('a GOAWAY with an error code (as nghttp2 sends after ~1,000 resets on a
       server.close();
     }
   });
+
+  it('retries a call still queued behind MAX_CONCURRENT_STREAMS when the GOAWAY arrives', async () => {
+    const sessions = new Set<http2.ServerHttp2Session>();
+    let streams = 0;
+    const server = await rawServer((stream, headers) => {
+      streams++;
+      const session = stream.session as http2.ServerHttp2Session;
+      sessions.add(session);
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const reply = () => answer(stream, String(headers[':path']), requestsIn(Buffer.concat(chunks)));
+        if (streams > 1) return reply();
+        // The second call waits in the client for this one's slot; the GOAWAY says stream 1 is the last.
+        setTimeout(() => session.goaway(http2.constants.NGHTTP2_NO_ERROR, 1), 100);
+        setTimeout(reply, 200);
+      });
+    }, { maxConcurrentStreams: 1 });
+    const channel = new Channel(`127.0.0.1:${server.port}`);
+    const client: Client = createClient(probeService, channel);
+    try {
+      const results: Res[] = await Promise.all([client.unary({ payload: Buffer.from('1') }), client.unary({ payload: Buffer.from('2') })]);
+      expect(results.map((r) => Buffer.from(r.payload).toString())).toEqual(['1', '2']);
+      expect(streams).toBe(2);
+      expect(sessions.size).toBe(2);
+    } finally {
+      channel.close();
+      server.close();
+    }
+  });
 });
