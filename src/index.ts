@@ -12,6 +12,7 @@ export { Server } from './server/server.js';
 export type { ServerOptions, ServerCallContext } from './server/server.js';
 export { Channel } from './client/channel.js';
 export type { ChannelOptions } from './client/channel.js';
+export { ConnectivityState } from './transport/connectivity.js';
 export { createClient } from './client/stub.js';
 export type { Client } from './client/stub.js';
 export { ResponseStream, BidiStream } from './client/streams.js';
@@ -27,3 +28,5 @@ export type { ServiceImplementation, UnaryHandler, ServerStreamHandler, ClientSt
 export type { ClientTlsOptions } from './transport/client-connection.js';
 export type { ServerTlsOptions } from './server/server.js';
 export { generateTypeScript, type GenerateOptions } from './protobuf/codegen.js';
+export { HealthService, type ServingStatus, type SettableStatus } from './health/index.js';
+export { ReflectionService } from './reflection/index.js';

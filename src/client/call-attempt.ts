@@ -3,8 +3,8 @@ import type { Compressor } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
-import type { ClientConnection } from '../transport/client-connection.js';
-import { createMessageReader, drained, writeMessage } from '../transport/message-io.js';
+import type { ConnectionManager } from '../transport/connection-manager.js';
+import { MessageReader, drained, writeMessage, type CompressedMessage } from '../transport/message-io.js';
 import { nonGrpcResponse, rstStatus, statusFromTrailers, wasNeverProcessed } from './call-status.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -12,6 +12,8 @@ const RESOLVED = Promise.resolve();
 
 /** How a call's request side is driven, whether by one attempt or by a layer that makes attempts. */
 export interface CallStream {
+  /** Whether an HTTP/2 stream was opened (false while waiting for a connection). */
+  readonly opened: boolean;
   start(): void;
   /** Sends one serialized request (compressed with `compressor` if given); `last` half-closes with it. */
   write(bytes: Uint8Array, compressor: Compressor | undefined, last: boolean): Promise<void>;
@@ -35,17 +37,24 @@ export interface AttemptOutcome {
 export interface AttemptListener<Res> {
   /** Response headers of a response that carries messages (not Trailers-Only). */
   headers(rawHeaders: readonly string[]): void;
-  message(response: Res, compressed: boolean): void;
+  /** A response, with its size on the wire. */
+  message(response: Res, compressed: boolean, size: number): void;
+  /** A compressed response left unopened (only when the setup keepsCompressed). */
+  compressedMessage(response: CompressedMessage<Res>, size: number): void;
   /** Called at most once, and never after cancel(). */
   ended(outcome: AttemptOutcome): void;
 }
 
 /** What every attempt of one call shares. */
 export interface AttemptSetup<Res> {
-  readonly connection: ClientConnection;
+  readonly connection: ConnectionManager;
   readonly maxReceiveMessageSize: number;
   /** Absolute deadline (ms since the epoch), if any. */
   readonly deadlineAt: number | undefined;
+  /** Whether compressed responses are handed over unopened, to be inflated when the application reads them. */
+  readonly keepsCompressed: boolean;
+  /** Wait through connection failures for a READY connection instead of failing fast. */
+  readonly waitForReady: boolean;
   /** Whether trailing metadata of an OK call is read; if not, it is not even parsed. */
   readonly wantsOkTrailers: boolean;
   /** Called unbound. */
@@ -72,27 +81,31 @@ export class CallAttempt<Res> implements CallStream {
   private httpStatus = 0;
   private trailerHeaders: http2.IncomingHttpHeaders | undefined;
   private rawTrailers: string[] | undefined;
+  /** Set while waiting for a connection: takes the attempt out of the queue. */
+  private withdraw: (() => void) | undefined;
 
   constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: AttemptListener<Res>) {}
 
+  get opened(): boolean {
+    return this.stream !== undefined;
+  }
+
   start(): void {
     const { connection } = this.setup;
-    let session: http2.ClientHttp2Session;
-    try {
-      session = connection.acquire();
-    } catch (err) {
-      return this.report(toGrpcError(err, Status.UNAVAILABLE, 'could not start the call'), undefined, false);
-    }
-    this.session = session;
-    connection.callStarted(session);
-    connection.whenReady(session, () => this.open(session));
+    const session = connection.readySession();
+    if (session) return this.open(session);
+    this.withdraw = connection.waitForSession(this.setup.waitForReady, (ready, error) => {
+      this.withdraw = undefined;
+      if (error) this.report(error, undefined, false);
+      else this.open(ready!);
+    });
   }
 
   private open(session: http2.ClientHttp2Session): void {
     const { connection } = this.setup;
     const pending = this.pending!;
     this.pending = undefined;
-    if (this.done) return connection.callEnded(session);
+    if (this.done) return;
     // A request still open may have to be cancelled mid-way. Node resets an aborted request with
     // RST_STREAM(CANCEL) alone, whereas close(CANCEL) first ends the request stream (END_STREAM),
     // which a server would take for a complete request.
@@ -102,11 +115,12 @@ export class CallAttempt<Res> implements CallStream {
     try {
       stream = session.request(this.setup.requestHeaders(), this.aborter && { signal: this.aborter.signal });
     } catch (err) {
-      connection.callEnded(session);
       const cause = connection.lastFailure ?? (err as Error);
       // The session went away before this stream was created: nothing was sent.
       return this.report(new GrpcError(Status.UNAVAILABLE, `could not start the call on ${connection.address}: ${cause.message}`), undefined, true);
     }
+    this.session = session;
+    connection.callStarted(session);
     this.stream = stream;
     this.listen(stream);
     for (let i = 0; i < pending.length; i++) {
@@ -136,6 +150,7 @@ export class CallAttempt<Res> implements CallStream {
   cancel(): void {
     if (this.done) return;
     this.done = true;
+    this.withdraw?.();
     this.reset();
   }
 
@@ -171,9 +186,17 @@ export class CallAttempt<Res> implements CallStream {
 
   private listen(stream: http2.ClientHttp2Stream): void {
     const { setup } = this;
-    const reader = createMessageReader(setup.maxReceiveMessageSize, setup.deserialize, (message, compressed) => {
-      if (!this.done) this.listener.message(message, compressed);
-    });
+    const { listener } = this;
+    const reader = new MessageReader(
+      setup.maxReceiveMessageSize,
+      setup.deserialize,
+      (message, compressed, size) => {
+        if (!this.done) listener.message(message, compressed, size);
+      },
+      setup.keepsCompressed ? (message, size) => {
+        if (!this.done) listener.compressedMessage(message, size);
+      } : undefined,
+    );
     let streamError: Error | undefined;
     stream.on('response', (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number, rawHeaders: string[]) => {
       this.httpStatus = Number(headers[':status']);

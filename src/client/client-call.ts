@@ -5,8 +5,8 @@ import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { encodeTimeout } from '../wire/timeout.js';
-import type { ClientConnection } from '../transport/client-connection.js';
-import { checkSendSize } from '../transport/message-io.js';
+import type { ConnectionManager } from '../transport/connection-manager.js';
+import { checkSendSize, type CompressedMessage } from '../transport/message-io.js';
 import type { AttemptListener, AttemptOutcome, AttemptSetup, CallStream } from './call-attempt.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError } from './call-status.js';
@@ -17,7 +17,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where a call delivers its responses and its end. */
 export interface ResponseSink<Res> {
-  message(response: Res, compressed: boolean): void;
+  /** A response, with its size on the wire. */
+  message(response: Res, compressed: boolean, size: number): void;
+  /** If present, compressed responses arrive here unopened, to be inflated when the application reads them. */
+  compressedMessage?(response: CompressedMessage<Res>, size: number): void;
   /** Called exactly once; an error for any status but OK. */
   end(error: GrpcError | undefined, trailers: Metadata): void;
   headers?(metadata: Metadata): void;
@@ -48,9 +51,11 @@ export class ClientCall<Req, Res> implements AttemptSetup<Res>, AttemptListener<
   readonly maxReceiveMessageSize: number;
   readonly wantsOkTrailers: boolean;
   readonly deserialize: (bytes: Uint8Array) => Res;
+  readonly keepsCompressed: boolean;
+  readonly waitForReady: boolean;
 
   constructor(
-    readonly connection: ClientConnection,
+    readonly connection: ConnectionManager,
     private readonly method: MethodDefinition<Req, Res>,
     private readonly limits: CallLimits,
     private readonly options: CallOptions,
@@ -58,6 +63,8 @@ export class ClientCall<Req, Res> implements AttemptSetup<Res>, AttemptListener<
   ) {
     this.maxReceiveMessageSize = limits.maxReceiveMessageSize;
     this.deserialize = method.deserializeResponse;
+    this.keepsCompressed = sink.compressedMessage !== undefined;
+    this.waitForReady = !!options.waitForReady;
     this.wantsOkTrailers = !!sink.wantsTrailers || !!options.onTrailer;
     this.streams = new TransparentRetry(this, this);
     try {
@@ -84,7 +91,7 @@ export class ClientCall<Req, Res> implements AttemptSetup<Res>, AttemptListener<
     if (remaining !== undefined) {
       this.deadlineAt = Date.now() + remaining;
       if (remaining <= MAX_TIMER_MS) {
-        this.timer = setTimeout(() => this.cancelWith(new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms`)), remaining);
+        this.timer = setTimeout(() => this.cancelWith(this.deadlineError(remaining)), remaining);
       }
     }
     if (options.signal) {
@@ -93,6 +100,13 @@ export class ClientCall<Req, Res> implements AttemptSetup<Res>, AttemptListener<
       signal.addEventListener('abort', this.abortListener, { once: true });
     }
     this.streams.start();
+  }
+
+  private deadlineError(remaining: number): GrpcError {
+    if (this.streams.opened) return new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms`);
+    const cause = this.connection.lastFailure;
+    const waiting = `while waiting for a connection to ${this.connection.address}${cause ? ` (last error: ${cause.message})` : ''}`;
+    return new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms ${waiting}`);
   }
 
   /** Sends one request; resolves when the stream can take more (dropped silently once the call ended). */
@@ -166,8 +180,12 @@ export class ClientCall<Req, Res> implements AttemptSetup<Res>, AttemptListener<
     this.sink.headers?.(metadata);
   }
 
-  message(response: Res, compressed: boolean): void {
-    if (!this.finished) this.sink.message(response, compressed);
+  message(response: Res, compressed: boolean, size: number): void {
+    if (!this.finished) this.sink.message(response, compressed, size);
+  }
+
+  compressedMessage(response: CompressedMessage<Res>, size: number): void {
+    if (!this.finished) this.sink.compressedMessage!(response, size);
   }
 
   ended(outcome: AttemptOutcome): void {

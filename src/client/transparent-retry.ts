@@ -1,4 +1,5 @@
 import type { Compressor } from '../wire/compression.js';
+import type { CompressedMessage } from '../transport/message-io.js';
 import { CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream } from './call-attempt.js';
 
 /**
@@ -29,6 +30,10 @@ export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
   private retried = false;
 
   constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: AttemptListener<Res>) {}
+
+  get opened(): boolean {
+    return this.attempt?.opened ?? false;
+  }
 
   start(): void {
     this.startAttempt();
@@ -70,9 +75,14 @@ export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
     this.listener.headers(rawHeaders);
   }
 
-  message(response: Res, compressed: boolean): void {
+  message(response: Res, compressed: boolean, size: number): void {
     this.sent = undefined;
-    this.listener.message(response, compressed);
+    this.listener.message(response, compressed, size);
+  }
+
+  compressedMessage(response: CompressedMessage<Res>, size: number): void {
+    this.sent = undefined;
+    this.listener.compressedMessage(response, size);
   }
 
   ended(outcome: AttemptOutcome): void {

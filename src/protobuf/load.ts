@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import type { MethodDefinition, ServiceDefinition } from '../service.js';
+import { rememberFileName, rememberServiceRoot, topLevelFileName } from './sources.js';
 
 export interface ProtoPackage {
   /** Every service in the loaded files, by fully-qualified name. */
@@ -37,17 +38,22 @@ export function fromRoot(root: protobuf.Root): ProtoPackage {
 function makeRoot(options: LoadOptions): protobuf.Root {
   const root = new protobuf.Root();
   const dirs = options.includeDirs ?? [];
-  if (dirs.length > 0) {
-    const defaultResolve = root.resolvePath.bind(root);
-    root.resolvePath = (origin, target) => {
-      for (const dir of dirs) {
-        const candidate = `${dir.replace(/\/$/, '')}/${target}`;
-        if (existsSync(candidate)) return candidate;
-      }
-      return defaultResolve(origin, target);
-    };
-  }
+  const defaultResolve = root.resolvePath.bind(root);
+  root.resolvePath = (origin, target) => {
+    const resolved = findInDirs(dirs, target) ?? defaultResolve(origin, target);
+    // Reflection serves each file under the name its importers use.
+    if (resolved) rememberFileName(root, resolved, origin ? target : topLevelFileName(target, resolved, dirs));
+    return resolved;
+  };
   return root;
+}
+
+function findInDirs(dirs: string[], target: string): string | undefined {
+  for (const dir of dirs) {
+    const candidate = `${dir.replace(/\/$/, '')}/${target}`;
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 function collectServices(ns: protobuf.NamespaceBase, out: Record<string, ServiceDefinition>): void {
@@ -55,6 +61,7 @@ function collectServices(ns: protobuf.NamespaceBase, out: Record<string, Service
     if (nested instanceof protobuf.Service) {
       const name = nested.fullName.replace(/^\./, '');
       out[name] = serviceFrom(name, nested);
+      rememberServiceRoot(out[name], ns.root);
     } else if (nested instanceof protobuf.Namespace) {
       collectServices(nested, out);
     }

@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { lowerCamel, type ServiceDefinition } from '../service.js';
 import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW } from '../transport/message-io.js';
+import { checkServerKeepalive, watchServerKeepalive, type ServerKeepaliveOptions } from '../transport/server-keepalive.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
 import { parseListenAddress } from './listen-address.js';
@@ -17,7 +18,13 @@ export interface ServerTlsOptions {
   requestClientCert?: boolean;
 }
 
-export interface ServerOptions {
+/**
+ * Keepalive (see ServerKeepaliveOptions): the server pings clients every keepaliveTimeMs (default 2 h) and
+ * drops those that do not answer within keepaliveTimeoutMs (20 s); clients pinging more often than
+ * keepaliveMinPingIntervalMs (5 min), or at all without calls unless keepalivePermitWithoutCalls, get
+ * GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings") after 2 strikes, as from grpc-go.
+ */
+export interface ServerOptions extends ServerKeepaliveOptions {
   /** Largest request message accepted, in bytes (default 4 MiB). */
   maxReceiveMessageSize?: number;
   /** Largest response message sent, in bytes (default unlimited). */
@@ -35,25 +42,41 @@ export interface ServerOptions {
 
 export class Server {
   private readonly methods = new Map<string, RegisteredMethod>();
-  private readonly services = new Set<string>();
+  private readonly services = new Map<string, ServiceDefinition>();
+  private readonly shutdownListeners: (() => void)[] = [];
   private readonly listeners: http2.Http2Server[] = [];
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly options: ServerOptions;
 
   constructor(options: ServerOptions = {}) {
+    checkServerKeepalive(options);
     this.options = options;
   }
 
   /** Registers a service. Methods without a handler answer UNIMPLEMENTED. */
   addService(service: ServiceDefinition, implementation: ServiceImplementation): this {
     if (this.services.has(service.name)) throw new Error(`service ${service.name} is already registered`);
-    this.services.add(service.name);
+    this.services.set(service.name, service);
     for (const method of Object.values(service.methods)) {
       const handler = implementation[method.name] ?? implementation[lowerCamel(method.name)];
       if (typeof handler === 'function') {
         this.methods.set(method.path, { definition: method, handler: handler.bind(implementation) });
       }
     }
+    return this;
+  }
+
+  /** The services registered so far, in registration order (reflection lists these). */
+  registeredServices(): ServiceDefinition[] {
+    return [...this.services.values()];
+  }
+
+  /**
+   * Runs `listener` once when shutdown() or forceShutdown() is first called,
+   * before connections close: the health service uses it to report NOT_SERVING.
+   */
+  onShutdown(listener: () => void): this {
+    this.shutdownListeners.push(listener);
     return this;
   }
 
@@ -79,6 +102,7 @@ export class Server {
    * in-flight calls finish; after graceMs, cancel whatever is left.
    */
   async shutdown(graceMs = 10_000): Promise<void> {
+    this.notifyShutdown();
     const closed = Promise.all([
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
       ...[...this.sessions].map((s) => closeSession(s)),
@@ -93,8 +117,13 @@ export class Server {
 
   /** Cancels every call and closes every connection now. */
   forceShutdown(): void {
+    this.notifyShutdown();
     for (const session of this.sessions) session.destroy();
     for (const listener of this.listeners) listener.close();
+  }
+
+  private notifyShutdown(): void {
+    for (const listener of this.shutdownListeners.splice(0)) listener();
   }
 
   private createHttp2Server(): http2.Http2Server {
@@ -120,6 +149,7 @@ export class Server {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', () => {}); // reported per stream; a session error must not crash the process
+      watchServerKeepalive(session, this.options);
       session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW));
       if (!session.connecting) session.setLocalWindowSize(CONNECTION_WINDOW);
     });
