@@ -8,6 +8,7 @@ import { encodeTimeout } from '../wire/timeout.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
 import { checkSendSize, type CompressedMessage } from '../transport/message-io.js';
 import type { AttemptListener, AttemptOutcome, AttemptSetup, CallStream } from './call-attempt.js';
+import type { CallHandle } from './call-handle.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError } from './call-status.js';
 import { TransparentRetry } from './transparent-retry.js';
@@ -39,7 +40,7 @@ export interface CallLimits {
  * deadline, or a cancellation. The HTTP/2 streams it runs on are made by the
  * layer below (attempts, retried transparently when the server never saw them).
  */
-export class ClientCall<Req, Res> implements AttemptSetup<Res>, AttemptListener<Res> {
+export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>, AttemptListener<Res> {
   private finished = false;
   private halfClosed = false;
   private readonly compressor: Compressor | undefined;
@@ -132,6 +133,15 @@ export class ClientCall<Req, Res> implements AttemptSetup<Res>, AttemptListener<
     }
     if (last) this.halfClosed = true;
     return this.streams.write(bytes, compress ? this.compressor : undefined, last);
+  }
+
+  /**
+   * Starts the call with its only request. Written before the stream opens, the request
+   * goes out with END_STREAM on its DATA frame, and the stream never needs an abort handle.
+   */
+  startWith(request: Req): void {
+    this.writeLast(request);
+    this.start();
   }
 
   /** Half-closes: no more requests. */
