@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { Flag, FrameType, PREFACE, encodeFrame as frame } from './raw-frames.js';
 
 /**
  * A peer that speaks HTTP/2 at the frame level, below nghttp2, so a test can
@@ -7,10 +8,9 @@ import net from 'node:net';
  * connection, and never responds to a request: the client has to end each stream.
  */
 
-export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8 } as const;
-const END_STREAM = 0x1;
-const ACK = 0x1;
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const FRAME = FrameType;
+const END_STREAM = Flag.END_STREAM;
+const ACK = Flag.ACK;
 
 /** What a client stream did, in wire order. */
 export interface StreamLog {
@@ -20,15 +20,6 @@ export interface StreamLog {
   endedCleanly: boolean;
   /** The RST_STREAM error code, if the client reset the stream. */
   rstCode: number | undefined;
-}
-
-export function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId & 0x7fffffff, 5);
-  return Buffer.concat([header, payload]);
 }
 
 export async function rawFrameServer(): Promise<{ port: number; streams: Map<number, StreamLog>; close(): void }> {
