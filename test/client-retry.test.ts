@@ -109,8 +109,11 @@ describe('transparent retry of calls the server never processed', () => {
       for (let i = 0; i < 8; i++) yield { payload: Buffer.alloc(64 * 1024) };
       await new Promise(() => {}); // keep the request open until the server refuses it
     }
+    // First while the channel connects (the messages wait for the stream), then on a ready connection.
     await expectGrpcError(client.clientStream(big()), Status.UNAVAILABLE);
     expect(server.seen.streams).toBe(1);
+    await expectGrpcError(client.clientStream(big()), Status.UNAVAILABLE);
+    expect(server.seen.streams).toBe(2);
   });
 
   it('does not retry a reset that came after the response started (the server processed the call)', async () => {

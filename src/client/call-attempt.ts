@@ -15,7 +15,7 @@ export interface CallStream {
   /** Whether an HTTP/2 stream was opened (false while waiting for a connection). */
   readonly opened: boolean;
   start(): void;
-  /** Sends one serialized request (compressed with `compressor` if given); `last` half-closes with it. */
+  /** Sends one serialized request (compressed with `compressor` if given); `last` half-closes with it. An attempt takes writes only once opened. */
   write(bytes: Uint8Array, compressor: Compressor | undefined, last: boolean): Promise<void>;
   /** Half-closes: no more requests. */
   end(): void;
@@ -33,8 +33,11 @@ export interface AttemptOutcome {
   neverProcessed: boolean;
 }
 
-/** What an attempt reports upwards. */
-export interface AttemptListener<Res> {
+/** A serialized request, and the compressor to send it with (none: uncompressed). */
+export type QueuedWrite = readonly [bytes: Uint8Array, compressor: Compressor | undefined];
+
+/** What a call hears from the stream(s) it runs on. */
+export interface ResponseListener<Res> {
   /** Response headers of a response that carries messages (not Trailers-Only). */
   headers(rawHeaders: readonly string[]): void;
   /** A response, with its size on the wire. */
@@ -43,6 +46,12 @@ export interface AttemptListener<Res> {
   compressedMessage(response: CompressedMessage<Res>, size: number): void;
   /** Called at most once, and never after cancel(). */
   ended(outcome: AttemptOutcome): void;
+}
+
+/** What an attempt reports upwards, and where it finds the requests written before its stream opened. */
+export interface AttemptListener<Res> extends ResponseListener<Res> {
+  /** The requests to send first, once the stream opens; the attempt sends them in order. */
+  writtenBeforeOpen(): readonly QueuedWrite[];
 }
 
 /** What every attempt of one call shares. */
@@ -63,8 +72,6 @@ export interface AttemptSetup<Res> {
   requestHeaders(): http2.OutgoingHttpHeaders;
 }
 
-type PendingWrite = [bytes: Uint8Array, compressor: Compressor | undefined];
-
 /**
  * One try of a call on one HTTP/2 stream: request messages out, responses in,
  * and exactly one outcome, from trailers, an HTTP error, a reset or a lost connection.
@@ -72,8 +79,6 @@ type PendingWrite = [bytes: Uint8Array, compressor: Compressor | undefined];
 export class CallAttempt<Res> implements CallStream {
   private session: http2.ClientHttp2Session | undefined;
   private stream: http2.ClientHttp2Stream | undefined;
-  /** Writes made before the stream opened; undefined once it has. */
-  private pending: PendingWrite[] | undefined = [];
   /** Set when the outcome was reported or the attempt was cancelled. */
   private done = false;
   private halfClosed = false;
@@ -103,8 +108,6 @@ export class CallAttempt<Res> implements CallStream {
 
   private open(session: http2.ClientHttp2Session): void {
     const { connection } = this.setup;
-    const pending = this.pending!;
-    this.pending = undefined;
     if (this.done) return;
     // A request still open may have to be cancelled mid-way. Node resets an aborted request with
     // RST_STREAM(CANCEL) alone, whereas close(CANCEL) first ends the request stream (END_STREAM),
@@ -123,24 +126,22 @@ export class CallAttempt<Res> implements CallStream {
     connection.callStarted(session);
     this.stream = stream;
     this.listen(stream);
-    for (let i = 0; i < pending.length; i++) {
-      const [bytes, compressor] = pending[i];
-      writeMessage(stream, bytes, compressor, requestComplete && i === pending.length - 1);
+    const queued = this.listener.writtenBeforeOpen();
+    for (let i = 0; i < queued.length; i++) {
+      const [bytes, compressor] = queued[i];
+      writeMessage(stream, bytes, compressor, requestComplete && i === queued.length - 1);
     }
-    if (requestComplete && pending.length === 0) stream.end();
+    if (requestComplete && queued.length === 0) stream.end();
   }
 
   write(bytes: Uint8Array, compressor: Compressor | undefined, last: boolean): Promise<void> {
-    if (this.done || this.halfClosed) return RESOLVED;
-    if (last) this.halfClosed = true;
     const stream = this.stream;
-    if (!stream) {
-      this.pending!.push([bytes, compressor]);
-      return RESOLVED;
-    }
+    if (this.done || this.halfClosed || !stream) return RESOLVED;
+    if (last) this.halfClosed = true;
     return drained(stream, writeMessage(stream, bytes, compressor, last));
   }
 
+  /** Half-closes; before the stream opens, marks the request complete so that it opens half-closed. */
   end(): void {
     if (this.halfClosed || this.done) return;
     this.halfClosed = true;

@@ -7,7 +7,7 @@ import { Status } from '../wire/status.js';
 import { encodeTimeout } from '../wire/timeout.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
 import { checkSendSize, type CompressedMessage } from '../transport/message-io.js';
-import type { AttemptListener, AttemptOutcome, AttemptSetup, CallStream } from './call-attempt.js';
+import type { AttemptOutcome, AttemptSetup, CallStream, ResponseListener } from './call-attempt.js';
 import type { CallHandle } from './call-handle.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError } from './call-status.js';
@@ -40,7 +40,7 @@ export interface CallLimits {
  * deadline, or a cancellation. The HTTP/2 streams it runs on are made by the
  * layer below (attempts, retried transparently when the server never saw them).
  */
-export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>, AttemptListener<Res> {
+export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>, ResponseListener<Res> {
   private finished = false;
   private halfClosed = false;
   private readonly compressor: Compressor | undefined;

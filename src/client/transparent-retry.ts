@@ -1,6 +1,8 @@
 import type { Compressor } from '../wire/compression.js';
 import type { CompressedMessage } from '../transport/message-io.js';
-import { CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream } from './call-attempt.js';
+import {
+  CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream, type QueuedWrite, type ResponseListener,
+} from './call-attempt.js';
 
 /**
  * Request bytes kept for a replay. Past this the call commits to its current
@@ -9,8 +11,7 @@ import { CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSet
 export const RETRY_BUFFER_LIMIT = 256 * 1024;
 
 const RESOLVED = Promise.resolve();
-
-type SentMessage = [bytes: Uint8Array, compressor: Compressor | undefined];
+const NOTHING: readonly QueuedWrite[] = [];
 
 /**
  * Transparent retry (gRFC A6): an attempt the server never handed to its
@@ -20,16 +21,20 @@ type SentMessage = [bytes: Uint8Array, compressor: Compressor | undefined];
  * replaying the request messages written so far. The call commits to its
  * attempt, and is no longer retried, once a response arrives or its messages
  * outgrow RETRY_BUFFER_LIMIT.
+ *
+ * The same buffer holds the requests written while an attempt waits for its
+ * stream to open (those are kept whatever their size: they have no other copy).
  */
 export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
   private attempt: CallStream | undefined;
-  /** The messages to replay; undefined once committed. */
-  private sent: SentMessage[] | undefined = [];
+  /** Requests written so far: while not committed, and those waiting for the stream to open. */
+  private sent: QueuedWrite[] | undefined;
   private sentBytes = 0;
+  private committed = false;
   private halfClosed = false;
   private retried = false;
 
-  constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: AttemptListener<Res>) {}
+  constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: ResponseListener<Res>) {}
 
   get opened(): boolean {
     return this.attempt?.opened ?? false;
@@ -42,13 +47,19 @@ export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
   write(bytes: Uint8Array, compressor: Compressor | undefined, last: boolean): Promise<void> {
     if (this.halfClosed) return RESOLVED;
     if (last) this.halfClosed = true;
-    if (this.sent) {
-      this.sentBytes += bytes.length;
-      // Before the first attempt exists the messages are its only copy and must be kept.
-      if (this.sentBytes > RETRY_BUFFER_LIMIT && this.attempt) this.sent = undefined;
-      else this.sent.push([bytes, compressor]);
+    const attempt = this.attempt;
+    if (!attempt?.opened) {
+      // The only copy until the stream opens: kept whatever its size, but past the limit the call will not be retried.
+      this.keep(bytes, compressor);
+      if (this.sentBytes > RETRY_BUFFER_LIMIT) this.committed = true;
+      if (last) attempt?.end();
+      return RESOLVED;
     }
-    return this.attempt ? this.attempt.write(bytes, compressor, last) : RESOLVED;
+    if (!this.committed) {
+      if (this.sentBytes + bytes.length > RETRY_BUFFER_LIMIT) this.commit();
+      else this.keep(bytes, compressor);
+    }
+    return attempt.write(bytes, compressor, last);
   }
 
   end(): void {
@@ -58,7 +69,7 @@ export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
   }
 
   cancel(): void {
-    this.sent = undefined;
+    this.commit();
     this.attempt?.cancel();
   }
 
@@ -70,34 +81,51 @@ export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
     this.attempt?.resume();
   }
 
+  writtenBeforeOpen(): readonly QueuedWrite[] {
+    const queued = this.sent ?? NOTHING;
+    if (this.committed) this.sent = undefined; // on their way now, and no retry will need them
+    return queued;
+  }
+
   headers(rawHeaders: readonly string[]): void {
-    this.sent = undefined;
+    this.commit();
     this.listener.headers(rawHeaders);
   }
 
   message(response: Res, compressed: boolean, size: number): void {
-    this.sent = undefined;
+    this.commit();
     this.listener.message(response, compressed, size);
   }
 
   compressedMessage(response: CompressedMessage<Res>, size: number): void {
-    this.sent = undefined;
+    this.commit();
     this.listener.compressedMessage(response, size);
   }
 
   ended(outcome: AttemptOutcome): void {
-    if (outcome.neverProcessed && this.sent && !this.retried) {
+    if (outcome.neverProcessed && !this.committed && !this.retried) {
       this.retried = true;
       return this.startAttempt();
     }
-    this.sent = undefined;
+    this.commit();
     this.listener.ended(outcome);
+  }
+
+  private keep(bytes: Uint8Array, compressor: Compressor | undefined): void {
+    this.sentBytes += bytes.length;
+    const entry: QueuedWrite = [bytes, compressor];
+    if (this.sent) this.sent.push(entry);
+    else this.sent = [entry];
+  }
+
+  private commit(): void {
+    this.committed = true;
+    this.sent = undefined;
   }
 
   private startAttempt(): void {
     const attempt = new CallAttempt(this.setup, this);
     this.attempt = attempt;
-    for (const [bytes, compressor] of this.sent ?? []) void attempt.write(bytes, compressor, false);
     if (this.halfClosed) attempt.end();
     attempt.start();
   }
