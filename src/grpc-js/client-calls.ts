@@ -24,24 +24,23 @@ export class CallLink {
 
   nativeOptions(base: NativeCallOptions): NativeCallOptions {
     base.signal = this.canceller as unknown as AbortSignal;
+    // The native call decides when it starts whether to parse an OK call's trailers, before
+    // anyone could listen for 'status': they are always taken.
+    base.onTrailer = (md) => {
+      this.trailers = md;
+    };
     this.native = base;
     return base;
   }
 
   /**
-   * Header and trailer metadata are only parsed for calls whose object has
-   * 'metadata' or 'status' listeners (the native call reads these hooks when
-   * the headers and trailers arrive, so adding them after the start works).
+   * Header metadata is only parsed for calls whose object has 'metadata'
+   * listeners (the native call reads this hook when the headers arrive, so
+   * adding it after the start works).
    */
   want(event: string | symbol): void {
     const native = this.native;
-    if (!native) return;
-    if (event === 'metadata' && !native.onHeader) native.onHeader = (md) => this.emitter.emit('metadata', fromNative(md));
-    if (event === 'status' && !native.onTrailer) {
-      native.onTrailer = (md) => {
-        this.trailers = md;
-      };
-    }
+    if (native && event === 'metadata' && !native.onHeader) native.onHeader = (md) => this.emitter.emit('metadata', fromNative(md));
   }
 
   cancel(): void {
