@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Channel, Server, Status, createClient } from '../src/index.js';
 import { Observations, collect, expectGrpcError, probeImplementation, probeService, type Res } from './support/probe.js';
@@ -74,5 +75,80 @@ describe('mutual TLS', () => {
     const e2 = await expectGrpcError(createClient(probeService, stranger).unary({}), Status.UNAVAILABLE);
     expect(e2.details).toMatch(/closed the connection before sending its HTTP\/2 SETTINGS \(TLS servers do this when they reject the client certificate\)/);
     stranger.close();
+  });
+});
+
+describe('client TLS options', () => {
+  let s: Awaited<ReturnType<typeof tlsServer>>;
+  beforeAll(async () => {
+    s = await tlsServer(false);
+  });
+  afterAll(() => s.server.forceShutdown());
+
+  it('secureContext: a ready-made context stands in for ca, cert and key; giving both is refused', async () => {
+    const secureContext = tls.createSecureContext({ ca: pki.ca });
+    const channel = new Channel(`localhost:${s.port}`, { tls: { secureContext } });
+    const res: Res = await createClient(probeService, channel).unary({ payload: Buffer.from('ctx') });
+    expect(Buffer.from(res.payload).toString()).toBe('ctx');
+    channel.close();
+    // A context without the CA does not trust the server.
+    const bare = new Channel(`localhost:${s.port}`, { tls: { secureContext: tls.createSecureContext({}) } });
+    await expectGrpcError(createClient(probeService, bare).unary({}), Status.UNAVAILABLE);
+    bare.close();
+    expect(() => new Channel('localhost:1', { tls: { secureContext, ca: pki.ca } })).toThrow(/secureContext already holds/);
+  });
+
+  it('checkServerIdentity replaces the name check and can refuse a server', async () => {
+    const seen: string[] = [];
+    const accepting = new Channel(`127.0.0.1:${s.port}`, {
+      tls: { ca: pki.ca, serverNameOverride: 'not-in-the-cert.example', checkServerIdentity: (host, cert) => void seen.push(`${host} ${cert.subject.CN}`) },
+    });
+    await createClient(probeService, accepting).unary({});
+    accepting.close();
+    expect(seen).toEqual(['not-in-the-cert.example server']);
+    const refusing = new Channel(`localhost:${s.port}`, { tls: { ca: pki.ca, checkServerIdentity: () => new Error('pinned key mismatch') } });
+    const err = await expectGrpcError(createClient(probeService, refusing).unary({}), Status.UNAVAILABLE);
+    expect(err.details).toMatch(/pinned key mismatch/);
+    refusing.close();
+  });
+
+  it('rejectUnauthorized false connects to a server it cannot verify; the default refuses it', async () => {
+    const loose = new Channel(`localhost:${s.port}`, { tls: { rejectUnauthorized: false } });
+    const res: Res = await createClient(probeService, loose).unary({ payload: Buffer.from('unverified') });
+    expect(Buffer.from(res.payload).toString()).toBe('unverified');
+    loose.close();
+    expect(() => new Channel('localhost:1', { tls: { rejectUnauthorized: 'no' as unknown as boolean } })).toThrow(/rejectUnauthorized must be a boolean/);
+  });
+});
+
+describe('several key/certificate pairs on one server', () => {
+  it('serves an RSA and an ECDSA certificate: each client gets the kind it asks for', async () => {
+    const server = new Server({ tls: { key: [pki.serverKey, pki.ecServerKey], cert: [pki.serverCert, pki.ecServerCert] } });
+    server.addService(probeService, probeImplementation(new Observations()));
+    const port = await server.listen('127.0.0.1:0');
+    const servedTo = async (sigalgs: string) => {
+      let subject = '';
+      const secureContext = tls.createSecureContext({ ca: pki.ca, sigalgs });
+      const channel = new Channel(`localhost:${port}`, {
+        tls: {
+          secureContext,
+          checkServerIdentity: (host, cert) => {
+            subject = String(cert.subject.CN);
+            return tls.checkServerIdentity(host, cert);
+          },
+        },
+      });
+      await createClient(probeService, channel).unary({});
+      channel.close();
+      return subject;
+    };
+    expect(await servedTo('ecdsa_secp256r1_sha256')).toBe('ec-server');
+    expect(await servedTo('rsa_pss_rsae_sha256:rsa_pkcs1_sha256')).toBe('server');
+    server.forceShutdown();
+  });
+
+  it('keys and chains must pair up', () => {
+    expect(() => new Server({ tls: { key: [pki.serverKey, pki.ecServerKey], cert: [pki.serverCert] } })).toThrow(/2 key\(s\) and 1 certificate chain/);
+    expect(() => new Server({ tls: { key: [], cert: [] } })).toThrow(/must pair up/);
   });
 });

@@ -108,7 +108,8 @@ export function callCredentialsInterceptor(credentials: CallCredentials, authori
     async start(metadata, proceed) {
       if (refusal) throw new GrpcError(Status.UNAUTHENTICATED, refusal);
       const service = call.method.path.slice(0, call.method.path.lastIndexOf('/'));
-      metadata.merge(await credentials.generateMetadata({ serviceUrl: `https://${authority}${service}`, method: call.method.path }));
+      const host = call.options.authority ?? authority;
+      metadata.merge(await credentials.generateMetadata({ serviceUrl: `https://${host}${service}`, method: call.method.path }));
       proceed(metadata);
     },
   });

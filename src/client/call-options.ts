@@ -27,6 +27,19 @@ export interface CallOptions {
   interceptors?: readonly ClientInterceptor[];
   /** Credentials for this call, applied after the channel's. */
   callCredentials?: CallCredentials;
+  /**
+   * The :authority this call sends instead of the channel's (virtual hosting behind a proxy). Only the
+   * header changes: the connection, and the TLS name it checks, stay the channel's.
+   */
+  authority?: string;
+}
+
+/** An :authority must be host[:port]-like text: no spaces, no path (RFC 3986 authority characters). */
+export function checkAuthority(authority: unknown, what: string): void {
+  if (authority === undefined) return;
+  if (typeof authority !== 'string' || !/^[A-Za-z0-9\-._~!$&'()*+,;=:@[\]%]+$/.test(authority)) {
+    throw new TypeError(`${what} must be a non-empty authority (host or host:port), got ${JSON.stringify(authority)}`);
+  }
 }
 
 /** Milliseconds from now until the effective deadline, or undefined for none. */

@@ -2,14 +2,15 @@ import type { MethodDefinition } from '../service.js';
 import { GrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import type { ClientTlsOptions } from '../transport/client-connection.js';
+import { checkClientTls } from '../transport/tls-dial.js';
 import { ConnectionManager } from '../transport/connection-manager.js';
 import { ConnectivityState } from '../transport/connectivity.js';
 import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
 import { parseTarget, type Target } from '../transport/target.js';
-import type { CallOptions } from './call-options.js';
+import { checkAuthority, type CallOptions } from './call-options.js';
 import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
 import type { CallHandle } from './call-handle.js';
-import { ClientCall, type CallLimits, type ResponseSink } from './client-call.js';
+import { ClientCall, USER_AGENT, type CallLimits, type ResponseSink } from './client-call.js';
 import { InterceptedCall } from './intercepted-call.js';
 import type { ClientInterceptor } from './interceptors.js';
 import { BidiStream, ResponseStream } from './streams.js';
@@ -48,7 +49,19 @@ export interface ChannelOptions {
   keepalivePermitWithoutCalls?: boolean;
   /** Close the connection and go IDLE after this long without calls; the next call reconnects (default 30 min, 0 never). */
   idleTimeoutMs?: number;
+  /**
+   * The :authority calls send, instead of the target's host:port (or the TLS `serverNameOverride`):
+   * for a server or proxy that routes by virtual host. The TLS name checked stays the target's.
+   */
+  authority?: string;
+  /** Your application's product token(s), e.g. "my-app/1.2", sent before tsgrpc's in the user-agent header. */
+  userAgent?: string;
+  /** Sent after tsgrpc's token in the user-agent header. */
+  userAgentSuffix?: string;
 }
+
+/** Printable ASCII, as HTTP/2 header values need (checked here so a bad value fails the channel, not every call). */
+const HEADER_TEXT = /^[\x20-\x7e]*$/;
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
 function checkOptions(options: ChannelOptions): void {
@@ -59,10 +72,23 @@ function checkOptions(options: ChannelOptions): void {
       throw new RangeError(`ChannelOptions.${name} must be a positive number of milliseconds, got ${String(value)}`);
     }
   }
+  for (const name of ['userAgent', 'userAgentSuffix'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === 'string' && HEADER_TEXT.test(value))) {
+      throw new TypeError(`ChannelOptions.${name} must be a string of printable ASCII, got ${JSON.stringify(value)}`);
+    }
+  }
+  checkAuthority(options.authority, 'ChannelOptions.authority');
+  if (options.tls) checkClientTls(options.tls);
   const idle = options.idleTimeoutMs;
   if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
     throw new RangeError(`ChannelOptions.idleTimeoutMs must be a number of milliseconds (0 disables it), got ${String(idle)}`);
   }
+}
+
+function userAgentOf(options: ChannelOptions): string {
+  if (options.userAgent === undefined && options.userAgentSuffix === undefined) return USER_AGENT;
+  return [options.userAgent, USER_AGENT, options.userAgentSuffix].filter((part) => part).join(' ');
 }
 
 /**
@@ -94,9 +120,11 @@ export class Channel {
     this.limits = {
       maxReceiveMessageSize: options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
       maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
+      authority: options.authority ?? this.connection.authority,
+      userAgent: userAgentOf(options),
     };
     const interceptors = [...(options.interceptors ?? [])];
-    if (options.callCredentials) interceptors.push(callCredentialsInterceptor(options.callCredentials, this.connection.authority, undefined));
+    if (options.callCredentials) interceptors.push(callCredentialsInterceptor(options.callCredentials, this.limits.authority, undefined));
     this.interceptors = interceptors;
   }
 
@@ -196,7 +224,7 @@ export class Channel {
     if (options.callCredentials) credentials = credentials ? credentials.compose(options.callCredentials) : options.callCredentials;
     if (credentials) {
       const refusal = insecureCredentialsProblem(this.parsedTarget, !!this.options.tls, this.options.allowInsecureCallCredentials ?? false);
-      chain.push(callCredentialsInterceptor(credentials, this.connection.authority, refusal));
+      chain.push(callCredentialsInterceptor(credentials, this.limits.authority, refusal));
     }
     return chain;
   }

@@ -9,11 +9,12 @@ import type { ConnectionManager } from '../transport/connection-manager.js';
 import { checkSendSize, type CompressedMessage } from '../transport/message-io.js';
 import type { AttemptOutcome, AttemptSetup, CallStream, ResponseListener } from './call-attempt.js';
 import type { CallHandle } from './call-handle.js';
-import { remainingTime, type CallOptions } from './call-options.js';
+import { checkAuthority, remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError } from './call-status.js';
 import { TransparentRetry } from './transparent-retry.js';
 
-const USER_AGENT = 'tsgrpc/0.1.0';
+/** This library's product token in the user-agent header, between the application's prefix and suffix. */
+export const USER_AGENT = 'tsgrpc/0.1.0';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where a call delivers its responses and its end. */
@@ -29,9 +30,14 @@ export interface ResponseSink<Res> {
   readonly wantsTrailers?: boolean;
 }
 
+/** What the channel fixes for each of its calls. */
 export interface CallLimits {
   maxReceiveMessageSize: number;
   maxSendMessageSize: number;
+  /** The :authority header unless the call sets its own. */
+  authority: string;
+  /** The whole user-agent header. */
+  userAgent: string;
 }
 
 /**
@@ -72,6 +78,13 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
       this.compressor = compressorFor(options.compression);
     } catch (err) {
       this.startError = toGrpcError(err, Status.UNAVAILABLE, 'could not start the call');
+    }
+    if (options.authority !== undefined) {
+      try {
+        checkAuthority(options.authority, 'CallOptions.authority');
+      } catch (err) {
+        this.startError ??= new GrpcError(Status.INTERNAL, (err as Error).message);
+      }
     }
   }
 
@@ -171,10 +184,10 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
       ':method': 'POST',
       ':scheme': this.connection.scheme,
       ':path': this.method.path,
-      ':authority': this.connection.authority,
+      ':authority': this.options.authority ?? this.limits.authority,
       'content-type': 'application/grpc',
       te: 'trailers',
-      'user-agent': USER_AGENT,
+      'user-agent': this.limits.userAgent,
       'grpc-accept-encoding': ACCEPT_ENCODING,
     };
     if (this.deadlineAt !== undefined) headers['grpc-timeout'] = encodeTimeout(this.deadlineAt - Date.now());

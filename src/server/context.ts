@@ -17,6 +17,8 @@ export interface ServerCallContext {
   readonly auth: AuthContext;
   /** The method path, "/package.Service/Method". */
   readonly method: string;
+  /** The :authority the client sent (the Host header for HTTP/1-style clients): the host it called, "" if none. */
+  readonly authority: string;
   /** Trailing metadata, sent with the status. */
   readonly trailers: Metadata;
   /**
@@ -57,6 +59,16 @@ export class CallContext implements ServerCallContext {
 
   get peer(): string {
     return peerAddress(this.socket);
+  }
+
+  get authority(): string {
+    let host = '';
+    for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) {
+      const name = this.rawHeaders[i];
+      if (name === ':authority') return this.rawHeaders[i + 1];
+      if (name.toLowerCase() === 'host') host = this.rawHeaders[i + 1];
+    }
+    return host;
   }
 
   /** Built on first use: most handlers never look at it. */

@@ -261,6 +261,7 @@ class InterceptedContext implements ServerCallContext {
   get peer() { return this.inner.peer; }
   get auth() { return this.inner.auth; }
   get method() { return this.inner.method; }
+  get authority() { return this.inner.authority; }
   get trailers() { return this.inner.trailers; }
   get requestCompressed() { return this.inner.requestCompressed; }
 

@@ -15,8 +15,12 @@ import {
 export type { ServerCallContext } from './context.js';
 
 export interface ServerTlsOptions {
-  key: string | Buffer;
-  cert: string | Buffer;
+  /**
+   * The private key and certificate chain; lists of them to serve several pairs (e.g. an RSA
+   * and an ECDSA certificate: each client gets one it supports), the i-th key for the i-th chain.
+   */
+  key: string | Buffer | Array<string | Buffer>;
+  cert: string | Buffer | Array<string | Buffer>;
   /** CA used to verify client certificates (mTLS). */
   ca?: string | Buffer;
   /** Ask clients for a certificate; with `ca`, reject those that fail verification. */
@@ -82,6 +86,7 @@ export class Server {
 
   constructor(options: ServerOptions = {}) {
     checkServerKeepalive(options);
+    if (options.tls) checkKeyPairs(options.tls);
     this.options = options;
     this.policy = connectionPolicy(options);
     if ((options.streamResetBurst !== undefined || options.streamResetRate !== undefined) && !supportsStreamResetLimits()) {
@@ -208,6 +213,15 @@ export class Server {
     };
     server.on('stream', onStream as (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void);
     return server;
+  }
+}
+
+/** Keys and certificate chains come in pairs: lists of the same non-zero length, or one of each. */
+function checkKeyPairs(tls: ServerTlsOptions): void {
+  const keys = Array.isArray(tls.key) ? tls.key.length : 1;
+  const certs = Array.isArray(tls.cert) ? tls.cert.length : 1;
+  if (keys !== certs || keys === 0) {
+    throw new TypeError(`tls.key and tls.cert must pair up: got ${keys} key(s) and ${certs} certificate chain(s)`);
   }
 }
 

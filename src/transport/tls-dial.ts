@@ -15,6 +15,26 @@ export interface ClientTlsOptions {
    * verified against `ca`). Return an Error to refuse the server.
    */
   checkServerIdentity?: (hostname: string, cert: tls.PeerCertificate) => Error | undefined;
+  /**
+   * A ready-made context (tls.createSecureContext) with roots, certificate and key, used instead of
+   * `ca`, `cert` and `key` (giving both is refused).
+   */
+  secureContext?: tls.SecureContext;
+  /**
+   * false accepts a server whose certificate does not verify (self-signed, unknown CA, wrong name):
+   * the connection is encrypted but not authenticated. For tests and closed networks only. Default true.
+   */
+  rejectUnauthorized?: boolean;
+}
+
+/** Refuses TLS options that contradict each other. */
+export function checkClientTls(options: ClientTlsOptions): void {
+  if (options.secureContext && (options.ca !== undefined || options.cert !== undefined || options.key !== undefined)) {
+    throw new TypeError('tls.secureContext already holds the roots, certificate and key: do not also give tls.ca, tls.cert or tls.key');
+  }
+  if (options.rejectUnauthorized !== undefined && typeof options.rejectUnauthorized !== 'boolean') {
+    throw new TypeError(`tls.rejectUnauthorized must be a boolean, got ${JSON.stringify(options.rejectUnauthorized)}`);
+  }
 }
 
 /**
@@ -34,6 +54,8 @@ export function dialTls(raw: net.Socket, target: Target, options: ClientTlsOptio
   };
   // Node rejects an explicit undefined here.
   if (options.checkServerIdentity) connectOptions.checkServerIdentity = options.checkServerIdentity;
+  if (options.secureContext) connectOptions.secureContext = options.secureContext;
+  if (options.rejectUnauthorized === false) connectOptions.rejectUnauthorized = false;
   const socket = tls.connect(connectOptions);
   socket.once('secureConnect', () => {
     if (socket.alpnProtocol !== 'h2') {

@@ -12,6 +12,9 @@ export interface TestPki {
   /** A client certificate from a CA the server does not trust. */
   strangerCert: Buffer;
   strangerKey: Buffer;
+  /** A second server certificate for the same names, with an ECDSA (P-256) key instead of RSA. */
+  ecServerCert: Buffer;
+  ecServerKey: Buffer;
 }
 
 /** Makes a throwaway CA with a server certificate for localhost and client certificates, using openssl. */
@@ -20,20 +23,23 @@ export function makeTestPki(): TestPki {
   const f = (name: string) => path.join(dir, name);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const makeCa = (name: string) => ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.pem`));
-  const issue = (name: string, ca: string, ext: string) => {
+  const issue = (name: string, ca: string, ext: string, newKey = ['rsa:2048']) => {
     writeFileSync(f(`${name}.ext`), ext);
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
+    ssl('req', '-newkey', ...newKey, '-nodes', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
     ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${ca}.pem`), '-CAkey', f(`${ca}.key`), '-CAcreateserial', '-days', '2', '-extfile', f(`${name}.ext`), '-out', f(`${name}.pem`));
   };
   makeCa('ca');
   makeCa('other-ca');
-  issue('server', 'ca', 'subjectAltName=DNS:localhost,DNS:test.example.com,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  const serverExt = 'subjectAltName=DNS:localhost,DNS:test.example.com,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n';
+  issue('server', 'ca', serverExt);
   issue('client', 'ca', 'subjectAltName=DNS:client.test,URI:spiffe://tsgrpc.test/client\nextendedKeyUsage=clientAuth\n');
   issue('stranger', 'other-ca', 'extendedKeyUsage=clientAuth\n');
+  issue('ec-server', 'ca', serverExt, ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']);
   const read = (name: string) => readFileSync(f(name));
   return {
     ca: read('ca.pem'), serverCert: read('server.pem'), serverKey: read('server.key'),
     clientCert: read('client.pem'), clientKey: read('client.key'),
     strangerCert: read('stranger.pem'), strangerKey: read('stranger.key'),
+    ecServerCert: read('ec-server.pem'), ecServerKey: read('ec-server.key'),
   };
 }
