@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import * as grpcJs from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ours from '../src/grpc-js/index.js';
@@ -129,6 +130,36 @@ for (const [name, grpc] of Object.entries(MODULES)) {
       expect(Buffer.isBuffer(auth[0].sslPeerCertificate.raw)).toBe(true);
       const noClientCert = await call(grpc.credentials.createSsl(pki.ca));
       expect(noClientCert.err.code).toBe(grpc.status.UNAVAILABLE);
+      server.forceShutdown();
+    });
+
+    it('TLS: several key/certificate pairs, checkServerIdentity, createFromSecureContext, rejectUnauthorized false', async () => {
+      const server = new grpc.Server();
+      server.addService(grpc.loadPackageDefinition(greeterDef).hello.Greeter.service, greeterImpl);
+      const pairs = [{ private_key: pki.serverKey, cert_chain: pki.serverCert }, { private_key: pki.ecServerKey, cert_chain: pki.ecServerCert }];
+      const port = await bind(grpc, server, '127.0.0.1:0', grpc.ServerCredentials.createSsl(null, pairs, false));
+      const Greeter = grpc.loadPackageDefinition(greeterDef).hello.Greeter;
+      const call = (c: any) => new Promise<any>((resolve) => {
+        const client = new Greeter(`localhost:${port}`, c);
+        client.sayHello({ name: 'v' }, (err: any, value: any) => {
+          client.close();
+          resolve(err ?? value);
+        });
+      });
+      const checked: string[] = [];
+      const record = (host: string, cert: any) => void checked.push(`${host} ${cert.subject.CN}`);
+      expect(await call(grpc.credentials.createSsl(pki.ca, null, null, { checkServerIdentity: record }))).toEqual({ message: 'Hello v' });
+      const refuse = () => new Error('not the pinned certificate');
+      expect((await call(grpc.credentials.createSsl(pki.ca, null, null, { checkServerIdentity: refuse }))).code).toBe(grpc.status.UNAVAILABLE);
+      // Contexts that take only ECDSA or only RSA signatures get one pair each.
+      for (const sigalgs of ['ecdsa_secp256r1_sha256', 'rsa_pss_rsae_sha256:rsa_pkcs1_sha256']) {
+        const context = tls.createSecureContext({ ca: pki.ca, sigalgs });
+        expect(await call(grpc.credentials.createFromSecureContext(context, { checkServerIdentity: record }))).toEqual({ message: 'Hello v' });
+      }
+      expect(checked).toEqual([expect.stringMatching(/^localhost (ec-)?server$/), 'localhost ec-server', 'localhost server']);
+      // Without the CA, only rejectUnauthorized: false connects.
+      expect((await call(grpc.credentials.createSsl())).code).toBe(grpc.status.UNAVAILABLE);
+      expect(await call(grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false }))).toEqual({ message: 'Hello v' });
       server.forceShutdown();
     });
 

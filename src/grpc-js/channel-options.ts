@@ -37,6 +37,11 @@ function flag(key: string, value: unknown): boolean {
   throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be 0 or 1, got ${JSON.stringify(value)}`);
 }
 
+function text(key: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 const MIN_IDLE_TIMEOUT_MS = 1000;
 
 function positiveInt(key: string, value: unknown): number {
@@ -105,8 +110,16 @@ export function clientSettings(options: ChannelOptions = {}): ClientSettings {
         settings.channel.idleTimeoutMs = Math.max(integer(key, value), MIN_IDLE_TIMEOUT_MS);
         break;
       case 'grpc.ssl_target_name_override':
-        if (typeof value !== 'string') throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be a string`);
-        settings.serverNameOverride = value;
+        settings.serverNameOverride = text(key, value);
+        break;
+      case 'grpc.primary_user_agent':
+        settings.channel.userAgent = text(key, value);
+        break;
+      case 'grpc.secondary_user_agent':
+        settings.channel.userAgentSuffix = text(key, value);
+        break;
+      case 'grpc.default_authority':
+        settings.channel.authority = text(key, value);
         break;
       case 'grpc.enable_retries':
       case 'grpc.enable_channelz':

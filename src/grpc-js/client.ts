@@ -203,8 +203,8 @@ export class Client {
 
   private callOptions(link: CallLink, method: CachedMethod, metadata: Metadata, options: CallOptions, call: { once(event: 'status', fn: () => void): unknown }): NativeCallOptions {
     if (this.channel.getState(false) === ConnectivityState.SHUTDOWN) throw new Error('Channel has been shut down');
-    if (options.host !== undefined) unsupported('CallOptions.host');
     const native: NativeCallOptions = {};
+    if (options.host !== undefined) native.authority = options.host;
     if (options.credentials !== undefined) native.callCredentials = callCredentialsOf(options.credentials);
     if (this.interceptors.length > 0 || this.interceptorProviders.length > 0 || options.interceptors?.length || options.interceptor_providers?.length) {
       const chain = interceptorsFor({

@@ -1,4 +1,5 @@
 import { CallCredentials as NativeCallCredentials, GrpcError, Metadata as NativeMetadata, Status, type ClientTlsOptions, type ServerTlsOptions } from '../index.js';
+import type { PeerCertificate, SecureContext } from 'node:tls';
 import { toNative, type Metadata } from './metadata.js';
 
 function notYet(what: string): never {
@@ -101,26 +102,44 @@ export class ChannelCredentials {
     return new ChannelCredentials(undefined);
   }
 
-  static createSsl(rootCerts?: Buffer | null, privateKey?: Buffer | null, certChain?: Buffer | null, verifyOptions?: { checkServerIdentity?: unknown; rejectUnauthorized?: boolean }): ChannelCredentials {
+  static createSsl(rootCerts?: Buffer | null, privateKey?: Buffer | null, certChain?: Buffer | null, verifyOptions?: VerifyOptions): ChannelCredentials {
     bufferOrNull(rootCerts, 'Root certificate');
     bufferOrNull(privateKey, 'Private key');
     bufferOrNull(certChain, 'Certificate chain');
     if (privateKey && !certChain) throw new Error('Private key must be given with accompanying certificate chain');
     if (!privateKey && certChain) throw new Error('Certificate chain must be given with accompanying private key');
-    if (verifyOptions?.checkServerIdentity !== undefined) notYet('createSsl verifyOptions.checkServerIdentity');
-    if (verifyOptions?.rejectUnauthorized === false) notYet('createSsl verifyOptions.rejectUnauthorized = false');
-    return new ChannelCredentials({ ca: rootCerts ?? undefined, key: privateKey ?? undefined, cert: certChain ?? undefined });
+    return new ChannelCredentials({ ca: rootCerts ?? undefined, key: privateKey ?? undefined, cert: certChain ?? undefined, ...verification(verifyOptions) });
   }
 
-  static createFromSecureContext(): ChannelCredentials {
-    return notYet('ChannelCredentials.createFromSecureContext');
+  /** TLS with a context from tls.createSecureContext(), used as it is. */
+  static createFromSecureContext(secureContext: SecureContext, verifyOptions?: VerifyOptions): ChannelCredentials {
+    if (typeof secureContext !== 'object' || secureContext === null) throw new TypeError('secureContext must be the result of tls.createSecureContext()');
+    return new ChannelCredentials({ secureContext, ...verification(verifyOptions) });
   }
+}
+
+/** grpc-js's VerifyOptions: checkServerIdentity replaces the host name check; rejectUnauthorized false skips verification. */
+export interface VerifyOptions {
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  rejectUnauthorized?: boolean;
+}
+
+function verification(options: VerifyOptions | undefined): Pick<ClientTlsOptions, 'checkServerIdentity' | 'rejectUnauthorized'> {
+  const out: Pick<ClientTlsOptions, 'checkServerIdentity' | 'rejectUnauthorized'> = {};
+  if (!options) return out;
+  if (options.checkServerIdentity !== undefined) {
+    if (typeof options.checkServerIdentity !== 'function') throw new TypeError('checkServerIdentity must be a function');
+    out.checkServerIdentity = options.checkServerIdentity;
+  }
+  if (options.rejectUnauthorized !== undefined) out.rejectUnauthorized = Boolean(options.rejectUnauthorized);
+  return out;
 }
 
 /**
  * The TLS options of any channel credentials: ours (from any copy of this
- * module) by shape, and @grpc/grpc-js's insecure ones. Secure grpc-js
- * credentials keep their keys inside a SecureContext we cannot read back.
+ * module) by shape, and @grpc/grpc-js's insecure and plain TLS ones (its
+ * createSsl and createFromSecureContext keep a SecureContext and verify
+ * options, which the native channel takes as they are).
  */
 export function channelTls(credentials: unknown): ClientTlsOptions | undefined {
   const creds = credentials as Partial<ChannelCredentials> | null;
@@ -129,7 +148,13 @@ export function channelTls(credentials: unknown): ClientTlsOptions | undefined {
   }
   if ('_tsgrpcTls' in creds) return creds._tsgrpcTls;
   if (!creds._isSecure()) return undefined;
-  return notYet('TLS credentials created by another gRPC library (create them with tsgrpc/grpc-js credentials.createSsl)');
+  const foreign = creds as { secureContext?: unknown; verifyOptions?: VerifyOptions };
+  if (isSecureContext(foreign.secureContext)) return { secureContext: foreign.secureContext, ...verification(foreign.verifyOptions) };
+  return notYet('these TLS credentials from another gRPC library (composed with call credentials, or of an unknown kind); make them with tsgrpc/grpc-js credentials');
+}
+
+function isSecureContext(value: unknown): value is SecureContext {
+  return typeof value === 'object' && value !== null && 'context' in value;
 }
 
 /** The call credentials composed into channel credentials, if any. */
@@ -166,19 +191,20 @@ export class ServerCredentials {
       if (!Buffer.isBuffer(pair.private_key)) throw new TypeError(`keyCertPair[${i}].private_key must be a Buffer`);
       if (!Buffer.isBuffer(pair.cert_chain)) throw new TypeError(`keyCertPair[${i}].cert_chain must be a Buffer`);
     });
-    if (keyCertPairs.length !== 1) notYet(`ServerCredentials.createSsl with ${keyCertPairs.length} key/certificate pairs (exactly one is supported)`);
     if (checkClientCertificate && rootCerts === null) notYet('checkClientCertificate without rootCerts (system roots for client certificates)');
-    const [pair] = keyCertPairs;
     return new ServerCredentials({
-      key: pair.private_key,
-      cert: pair.cert_chain,
+      key: keyCertPairs.map((pair) => pair.private_key),
+      cert: keyCertPairs.map((pair) => pair.cert_chain),
       ca: rootCerts ?? undefined,
       requestClientCert: checkClientCertificate,
     });
   }
 }
 
-/** Server TLS options from our ServerCredentials (any copy) or grpc-js's insecure ones. */
+/**
+ * Server TLS options from our ServerCredentials (any copy), or grpc-js's insecure
+ * ones and those from its createSsl (which keeps the Node TLS options it builds).
+ */
 export function serverTls(credentials: unknown): ServerTlsOptions | undefined {
   const creds = credentials as Partial<ServerCredentials> | null;
   if (typeof creds !== 'object' || creds === null || typeof creds._isSecure !== 'function') {
@@ -186,7 +212,14 @@ export function serverTls(credentials: unknown): ServerTlsOptions | undefined {
   }
   if ('_tsgrpcTls' in creds) return creds._tsgrpcTls;
   if (!creds._isSecure()) return undefined;
-  return notYet('TLS server credentials created by another gRPC library (create them with tsgrpc/grpc-js ServerCredentials.createSsl)');
+  const options = (creds as { options?: { key?: unknown; cert?: unknown; ca?: unknown; requestCert?: unknown } }).options;
+  const buffers = (value: unknown): value is Buffer[] => Array.isArray(value) && value.every((b) => Buffer.isBuffer(b));
+  if (options && buffers(options.key) && buffers(options.cert) && typeof options.requestCert === 'boolean') {
+    const ca = Buffer.isBuffer(options.ca) ? options.ca : undefined;
+    if (options.requestCert && !ca) notYet('checkClientCertificate without rootCerts (system roots for client certificates)');
+    return { key: options.key, cert: options.cert, ca, requestClientCert: options.requestCert };
+  }
+  return notYet('these TLS server credentials from another gRPC library (of a kind it cannot read); make them with tsgrpc/grpc-js ServerCredentials.createSsl');
 }
 
 /** grpc-js's `credentials` namespace object. */

@@ -16,6 +16,7 @@ export interface ServerSurfaceCall {
   sendMetadata(responseMetadata: Metadata): void;
   getDeadline(): Date | number;
   getPath(): string;
+  getHost(): string;
   getAuthContext(): object;
 }
 
@@ -60,6 +61,10 @@ const surface = {
   },
   getPath(this: CallState): string {
     return this._ctx.method;
+  },
+  /** The :authority the client called. */
+  getHost(this: CallState): string {
+    return this._ctx.authority;
   },
   /** {} unless the client presented a verified certificate over TLS, as in grpc-js. */
   getAuthContext(this: CallState): object {

@@ -120,6 +120,10 @@ class ChainCall implements ServerInterceptingCallInterface {
     return this.ctx.deadline?.getTime() ?? Infinity;
   }
 
+  getHost(): string {
+    return this.ctx.authority;
+  }
+
   getAuthContext(): object {
     return grpcJsAuthContext(this.ctx);
   }

@@ -64,6 +64,7 @@ export interface ServerInterceptingCallInterface {
   startRead(): void;
   getPeer(): string;
   getDeadline(): Date | number;
+  getHost(): string;
   getAuthContext(): object;
 }
 
@@ -195,6 +196,10 @@ export class ServerInterceptingCall implements ServerInterceptingCallInterface {
 
   getDeadline(): Date | number {
     return this.nextCall.getDeadline();
+  }
+
+  getHost(): string {
+    return this.nextCall.getHost();
   }
 
   getAuthContext(): object {

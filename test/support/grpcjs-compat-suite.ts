@@ -58,13 +58,21 @@ function collect(call: any): Promise<{ data: any[]; error?: any; status: any; me
 /** A google.rpc.Status {code: 3, message: "rich"}, as rich-error libraries put in grpc-status-details-bin. */
 const RICH_DETAILS = Buffer.from([0x08, 0x03, 0x12, 0x04, 0x72, 0x69, 0x63, 0x68]);
 
-function echoImplementation(grpc: GrpcModule, seen: { cancelled: string[]; metadata: any[]; deadlines: unknown[] }) {
+interface Seen {
+  cancelled: string[];
+  metadata: any[];
+  deadlines: unknown[];
+  hosts?: string[];
+}
+
+function echoImplementation(grpc: GrpcModule, seen: Seen) {
   const fail = (req: any) => ({ code: req.fail_code, details: `failed: ${req.message}`, metadata: trailerMd(grpc, 'x-err', 'why') });
   const watch = (call: any, name: string) => call.on('cancelled', () => seen.cancelled.push(name));
   return {
     UnaryEcho(call: any, callback: any) {
       seen.metadata.push(call.metadata);
       seen.deadlines.push(call.getDeadline());
+      seen.hosts?.push(call.getHost());
       watch(call, 'unary');
       const req = call.request;
       if (req.message === 'throw') throw new Error('handler blew up');
@@ -201,7 +209,7 @@ export function compatSuite(serverGrpc: GrpcModule, clientGrpc: GrpcModule): voi
   const serverStatic = greeterGrpcPb(serverGrpc);
   const clientStatic = greeterGrpcPb(clientGrpc);
   const status = clientGrpc.status;
-  const seen = { cancelled: [] as string[], metadata: [] as any[], deadlines: [] as unknown[] };
+  const seen: Required<Seen> = { cancelled: [], metadata: [], deadlines: [], hosts: [] };
   let server: any;
   let port: number;
   let address: string;
@@ -628,6 +636,25 @@ export function compatSuite(serverGrpc: GrpcModule, clientGrpc: GrpcModule): voi
       echo.close();
       expect(st.code).toBe(status.OK);
       expect(data.map((d: any) => d.message)).toEqual(['echo:a!', 'echo:b!']);
+    });
+  });
+
+  describe('call headers', () => {
+    it('grpc.primary_user_agent and grpc.secondary_user_agent surround the library\'s token', async () => {
+      const echo = client(clientPkg.echo.Echo, { 'grpc.primary_user_agent': 'route-app/2.1', 'grpc.secondary_user_agent': 'build/77' });
+      const { err } = await settle((cb) => echo.unaryEcho({ message: 'ua' }, cb));
+      expect(err).toBeNull();
+      expect(seen.metadata.at(-1).get('user-agent')).toEqual([expect.stringMatching(/^route-app\/2\.1 \S+\/\S+ build\/77$/)]);
+    });
+
+    it('the server sees the target as host; grpc.default_authority replaces it, CallOptions.host replaces that for one call', async () => {
+      await settle((cb) => client(clientPkg.echo.Echo).unaryEcho({ message: 'h' }, cb));
+      expect(seen.hosts.at(-1)).toBe(address);
+      const echo = client(clientPkg.echo.Echo, { 'grpc.default_authority': 'api.example.com' });
+      await settle((cb) => echo.unaryEcho({ message: 'h' }, cb));
+      expect(seen.hosts.at(-1)).toBe('api.example.com');
+      await settle((cb) => echo.unaryEcho({ message: 'h' }, { host: 'tenant-7.example.com:8443' }, cb));
+      expect(seen.hosts.at(-1)).toBe('tenant-7.example.com:8443');
     });
   });
 
