@@ -183,6 +183,15 @@ for (const [name, grpc] of Object.entries(MODULES)) {
         expect(await call(client)).toEqual({ message: 'Bearer chan for https://localhost/hello.Greeter' });
         const plainTls = new Greeter(`localhost:${port}`, grpc.credentials.createSsl(pki.ca));
         expect(await call(plainTls, { credentials: bearer('call') })).toEqual({ message: 'Bearer call for https://localhost/hello.Greeter' });
+        // CallOptions.host is the audience too (without its port, as grpc-js names it).
+        expect(await call(plainTls, { credentials: bearer('call'), host: 'tenant.example.com:8443' })).toEqual({ message: 'Bearer call for https://tenant.example.com/hello.Greeter' });
+        // google-auth-library clients: current ones (getRequestHeaders) and old ones (getRequestMetadata).
+        const google = grpc.credentials.createFromGoogleCredential({ getRequestHeaders: async (url: string) => ({ authorization: `Bearer g for ${url}` }) });
+        expect(await call(plainTls, { credentials: google })).toEqual({ message: 'Bearer g for https://localhost/hello.Greeter' });
+        const legacy = grpc.credentials.createFromGoogleCredential({ getRequestMetadata: (url: string, cb: any) => cb(null, { authorization: `Bearer old for ${url}` }) });
+        expect(await call(plainTls, { credentials: legacy })).toEqual({ message: 'Bearer old for https://localhost/hello.Greeter' });
+        const expired = grpc.credentials.createFromGoogleCredential({ getRequestHeaders: async () => Promise.reject(new Error('token expired')) });
+        expect((await call(plainTls, { credentials: expired })).details).toBe('Getting metadata from plugin failed with error: token expired');
         const failing = grpc.credentials.createFromMetadataGenerator((_p: any, callback: any) => callback(new Error('no token today')));
         const err = await call(plainTls, { credentials: failing });
         expect(err.code).toBe(grpc.status.UNKNOWN);
@@ -375,6 +384,18 @@ for (const [name, grpc] of Object.entries(MODULES)) {
         expect(a.getChannel()).toBe(channel);
         const hello = (c: any, n: string) => new Promise<any>((resolve) => c.sayHello({ name: n }, (err: any, v: any) => resolve(err ?? v)));
         expect(await Promise.all([hello(a, 'a'), hello(b, 'b')])).toEqual([{ message: 'Hello a' }, { message: 'Hello b' }]);
+        // channelFactoryOverride is asked for the channel, with the client's arguments minus its own options.
+        const asked: any[] = [];
+        const c = new Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+          'grpc.primary_user_agent': 'factory-test',
+          channelFactoryOverride: (target: string, creds: any, options: any) => {
+            asked.push([target, options]);
+            return channel;
+          },
+        });
+        expect(c.getChannel()).toBe(channel);
+        expect(asked).toEqual([[`127.0.0.1:${port}`, { 'grpc.primary_user_agent': 'factory-test' }]]);
+        expect(await hello(c, 'c')).toEqual({ message: 'Hello c' });
         channel.close();
         server.forceShutdown();
       });

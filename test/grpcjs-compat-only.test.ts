@@ -45,12 +45,15 @@ describe('options and features that cannot be honoured yet are rejected by name'
   });
 
   it('a channel and call features it has no equivalent for', () => {
-    expect(() => grpc.CallCredentials.createFromGoogleCredential({})).toThrow('createFromGoogleCredential is not supported yet');
+    expect(() => grpc.CallCredentials.createFromGoogleCredential({})).toThrow('needs a google-auth-library client');
     const client = new Echo('127.0.0.1:1', insecure);
     const cb = () => {};
     expect(() => client.unaryEcho({}, { credentials: {} }, cb)).toThrow('call credentials must be made by tsgrpc/grpc-js');
     expect(client.getChannel().getTarget()).toBe('127.0.0.1:1');
     client.close();
+    const foreign = () => new grpcJs.Channel('127.0.0.1:1', grpcJs.credentials.createInsecure(), {});
+    expect(() => new Echo('127.0.0.1:1', insecure, { channelFactoryOverride: foreign })).toThrow('channelFactoryOverride that makes a channel other than a tsgrpc/grpc-js Channel');
+    expect(() => new Echo('127.0.0.1:1', insecure, { callInvocationTransformer: (p: unknown) => p })).toThrow('callInvocationTransformer');
   });
 
   it('TLS settings that cannot be mapped', () => {

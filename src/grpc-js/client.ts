@@ -100,7 +100,7 @@ export class Client {
   private readonly interceptorProviders: readonly InterceptorProvider[];
 
   constructor(address: string, credentials: ChannelCredentials, options: ClientOptions = {}) {
-    const { channelOverride, interceptors, interceptor_providers: providers, ...channelOptions } = options;
+    const { channelOverride, channelFactoryOverride, interceptors, interceptor_providers: providers, ...channelOptions } = options;
     this.interceptors = (interceptors as Interceptor[] | undefined) ?? [];
     this.interceptorProviders = (providers as InterceptorProvider[] | undefined) ?? [];
     if (this.interceptors.length > 0 && this.interceptorProviders.length > 0) {
@@ -110,6 +110,11 @@ export class Client {
       if (!(channelOverride instanceof Channel)) unsupported('channelOverride with a channel that is not a tsgrpc/grpc-js Channel');
       // The override decides everything about the connection, as in grpc-js.
       this.compatChannel = channelOverride;
+    } else if (channelFactoryOverride !== undefined) {
+      if (typeof channelFactoryOverride !== 'function') throw new TypeError('channelFactoryOverride must be a function');
+      const made: unknown = channelFactoryOverride(address, credentials, channelOptions);
+      if (!(made instanceof Channel)) unsupported('a channelFactoryOverride that makes a channel other than a tsgrpc/grpc-js Channel');
+      this.compatChannel = made;
     } else {
       this.compatChannel = new Channel(address, credentials, channelOptions);
     }

@@ -1,6 +1,6 @@
 import { CallCredentials as NativeCallCredentials, GrpcError, Metadata as NativeMetadata, Status, type ClientTlsOptions, type ServerTlsOptions } from '../index.js';
 import type { PeerCertificate, SecureContext } from 'node:tls';
-import { toNative, type Metadata } from './metadata.js';
+import { Metadata, toNative } from './metadata.js';
 
 function notYet(what: string): never {
   throw new Error(`tsgrpc/grpc-js: ${what} is not supported yet; keep using @grpc/grpc-js for programs that need it`);
@@ -41,8 +41,25 @@ export class CallCredentials {
     })));
   }
 
-  static createFromGoogleCredential(_credential: unknown): CallCredentials {
-    return notYet('CallCredentials.createFromGoogleCredential');
+  /**
+   * Headers from a google-auth-library client: getRequestHeaders(url) on current ones,
+   * getRequestMetadata(url, callback) on old ones, as grpc-js asks them.
+   */
+  static createFromGoogleCredential(googleCredentials: GoogleCredentials): CallCredentials {
+    const current = typeof googleCredentials?.getRequestHeaders === 'function';
+    if (!current && typeof googleCredentials?.getRequestMetadata !== 'function') {
+      throw new TypeError('createFromGoogleCredential needs a google-auth-library client (with getRequestHeaders or getRequestMetadata)');
+    }
+    return CallCredentials.createFromMetadataGenerator((options, callback) => {
+      const headers = current
+        ? Promise.resolve(googleCredentials.getRequestHeaders!(options.service_url))
+        : new Promise<HeaderSource>((resolve, reject) => googleCredentials.getRequestMetadata!(options.service_url, (err, value) => {
+          if (err) reject(err);
+          else if (!value) reject(new Error('Headers not set by metadata plugin'));
+          else resolve(value);
+        }));
+      headers.then((value) => callback(null, headersToMetadata(value)), (err: Error) => callback(err));
+    });
   }
 
   static createEmpty(): CallCredentials {
@@ -54,6 +71,24 @@ export class CallCredentials {
     if (!theirs) return this;
     return new CallCredentials(this._native ? this._native.compose(theirs) : theirs);
   }
+}
+
+type HeaderSource = Record<string, string> | { forEach(fn: (value: string, key: string) => void): void };
+
+export interface GoogleCredentials {
+  getRequestHeaders?(url?: string): Promise<HeaderSource> | HeaderSource;
+  getRequestMetadata?(url: string, callback: (err: Error | null, headers?: HeaderSource) => void): void;
+}
+
+/** A plain header object (older google-auth-library) or a fetch Headers (v10 and later). */
+function headersToMetadata(headers: HeaderSource): Metadata {
+  const metadata = new Metadata();
+  if (typeof headers.forEach === 'function' && !Array.isArray(headers)) {
+    (headers as { forEach(fn: (value: string, key: string) => void): void }).forEach((value, key) => metadata.add(key, value));
+  } else {
+    for (const [key, value] of Object.entries(headers as Record<string, string>)) metadata.add(key, value);
+  }
+  return metadata;
 }
 
 /**
