@@ -9,6 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greeterGrpcPb, HelloReply, HelloRequest } from './greeter-grpc-pb.js';
 import { byteCountingProxy, compressible } from './grpcjs-probe.js';
+import { H2Proxy } from './h2-proxy.js';
 
 /** A grpc module under test: @grpc/grpc-js or tsgrpc/grpc-js, used only through grpc-js's API. */
 export type GrpcModule = any;
@@ -655,6 +656,134 @@ export function compatSuite(serverGrpc: GrpcModule, clientGrpc: GrpcModule): voi
       expect(seen.hosts.at(-1)).toBe('api.example.com');
       await settle((cb) => echo.unaryEcho({ message: 'h' }, { host: 'tenant-7.example.com:8443' }, cb));
       expect(seen.hosts.at(-1)).toBe('tenant-7.example.com:8443');
+    });
+  });
+
+  describe('retry (grpc-node examples/retry)', () => {
+    // The example's client config: up to 4 attempts on UNAVAILABLE, 10 ms apart.
+    const retryConfig = {
+      loadBalancingConfig: [],
+      methodConfig: [{
+        name: [{ service: 'echo.Echo' }],
+        retryPolicy: { maxAttempts: 4, initialBackoff: '0.01s', maxBackoff: '0.01s', backoffMultiplier: 1.0, retryableStatusCodes: ['UNAVAILABLE'] },
+      }],
+    };
+    let flaky: any;
+    let flakyAddress: string;
+    let attempts = 0;
+    beforeAll(async () => {
+      // The example's server: every 4th call succeeds, the others fail UNAVAILABLE.
+      flaky = new serverGrpc.Server();
+      flaky.addService(serverPkg.echo.Echo.service, {
+        UnaryEcho(call: any, callback: any) {
+          attempts++;
+          if (attempts % 4 === 0) callback(null, { message: call.request.message });
+          else callback({ code: serverGrpc.status.UNAVAILABLE, details: 'Request failed by policy' });
+        },
+      });
+      flakyAddress = `127.0.0.1:${await bind(serverGrpc, flaky)}`;
+    });
+    afterAll(() => flaky?.forceShutdown());
+
+    it('a call with the retryPolicy service config succeeds on its 4th attempt', async () => {
+      attempts = 0;
+      const echo = new clientPkg.echo.Echo(flakyAddress, clientGrpc.credentials.createInsecure(), { 'grpc.service_config': JSON.stringify(retryConfig) });
+      const { err, value } = await settle<any>((cb) => echo.unaryEcho({ message: 'Try and Success' }, cb));
+      echo.close();
+      expect(err).toBeNull();
+      expect(value.message).toBe('Try and Success');
+      expect(attempts).toBe(4);
+    });
+
+    it('grpc.enable_retries = 0 turns the policy off: the first UNAVAILABLE is the answer', async () => {
+      attempts = 0;
+      const echo = new clientPkg.echo.Echo(flakyAddress, clientGrpc.credentials.createInsecure(), {
+        'grpc.service_config': JSON.stringify(retryConfig), 'grpc.enable_retries': 0,
+      });
+      const { err } = await settle<any>((cb) => echo.unaryEcho({ message: 'once' }, cb));
+      echo.close();
+      expect(err.code).toBe(status.UNAVAILABLE);
+      expect(err.details).toBe('Request failed by policy');
+      expect(attempts).toBe(1);
+    });
+
+    it('without a retry policy the first UNAVAILABLE is the answer; with too few attempts the last failure is', async () => {
+      attempts = 0;
+      const plain = new clientPkg.echo.Echo(flakyAddress, clientGrpc.credentials.createInsecure());
+      const first = await settle<any>((cb) => plain.unaryEcho({ message: 'plain' }, cb));
+      plain.close();
+      expect(first.err.code).toBe(status.UNAVAILABLE);
+      expect(attempts).toBe(1);
+      attempts = 0;
+      const twoAttempts = { methodConfig: [{ ...retryConfig.methodConfig[0], retryPolicy: { ...retryConfig.methodConfig[0].retryPolicy, maxAttempts: 2 } }] };
+      const echo = new clientPkg.echo.Echo(flakyAddress, clientGrpc.credentials.createInsecure(), { 'grpc.service_config': JSON.stringify(twoAttempts) });
+      const { err } = await settle<any>((cb) => echo.unaryEcho({ message: 'two' }, cb));
+      echo.close();
+      expect(err.code).toBe(status.UNAVAILABLE);
+      expect(attempts).toBe(2);
+    });
+  });
+
+  describe('waitForReady', () => {
+    it('a waitForReady call waits for a server that starts later; a plain call fails fast', async () => {
+      const probe = new serverGrpc.Server();
+      const freePort = await bind(serverGrpc, probe);
+      probe.forceShutdown();
+      const greeter = new clientPkg.hello.Greeter(`127.0.0.1:${freePort}`, clientGrpc.credentials.createInsecure(), {
+        'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 200,
+      });
+      const hello = (md: any) => settle<any>((cb) => greeter.sayHello({ name: 'later' }, md, { deadline: Date.now() + 15_000 }, cb));
+      const failFast = await hello(new clientGrpc.Metadata());
+      expect(failFast.err.code).toBe(status.UNAVAILABLE);
+      const waiting = hello(new clientGrpc.Metadata({ waitForReady: true }));
+      await sleep(300);
+      const late = new serverGrpc.Server();
+      late.addService(serverPkg.hello.Greeter.service, { SayHello: (call: any, cb: any) => cb(null, { message: `Hello ${call.request.name}` }) });
+      await bind(serverGrpc, late, `127.0.0.1:${freePort}`);
+      const { err, value } = await waiting;
+      greeter.close();
+      late.forceShutdown();
+      expect(err).toBeNull();
+      expect(value).toEqual({ message: 'Hello later' });
+    });
+  });
+
+  describe('keepalive (grpc-node examples/keepalive)', () => {
+    it('with the example\'s options calls work; the client pings without calls and fails a call on a dead connection UNAVAILABLE', async () => {
+      const s = new serverGrpc.Server({
+        'grpc.max_connection_idle_ms': 15_000,
+        'grpc.max_connection_age_ms': 30_000,
+        'grpc.max_connection_age_grace_ms': 5_000,
+        'grpc.keepalive_time_ms': 5_000,
+        'grpc.keepalive_timeout_ms': 1_000,
+        // A tsgrpc server enforces a ping policy (grpc-js's does not): let this client ping often.
+        'grpc.http2.min_ping_interval_without_data_ms': 100,
+        'grpc.keepalive_permit_without_calls': 1,
+      });
+      s.addService(serverPkg.echo.Echo.service, echoImplementation(serverGrpc, { cancelled: [], metadata: [], deadlines: [] }));
+      const proxy = await H2Proxy.start(await bind(serverGrpc, s));
+      // The example pings every 10 s; 500 ms here keeps the test short.
+      const echo = new clientPkg.echo.Echo(`127.0.0.1:${proxy.port}`, clientGrpc.credentials.createInsecure(), {
+        'grpc.keepalive_time_ms': 500, 'grpc.keepalive_timeout_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1,
+      });
+      try {
+        const ok = await settle<any>((cb) => echo.unaryEcho({ message: 'keepalive demo' }, cb));
+        expect(ok.value.message).toBe('keepalive demo');
+        for (let i = 0; i < 100 && proxy.connections[0].clientPings.length === 0; i++) await sleep(50);
+        expect(proxy.connections[0].clientPings.length).toBeGreaterThan(0);
+        const hung = settle<any>((cb) => echo.unaryEcho({ message: 'hung', sleep_ms: 30_000 }, cb));
+        await sleep(100);
+        proxy.freeze();
+        const frozenAt = Date.now();
+        const { err } = await hung;
+        expect(err.code).toBe(status.UNAVAILABLE);
+        // keepalive time + timeout is 1.5 s; the slack is for a loaded machine, far below the 30 s the call would hang.
+        expect(Date.now() - frozenAt).toBeLessThan(15_000);
+      } finally {
+        echo.close();
+        proxy.close();
+        s.forceShutdown();
+      }
     });
   });
 
