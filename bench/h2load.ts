@@ -43,22 +43,28 @@ export async function runH2load(
   return m;
 }
 
-async function h2load(s: Scenario, port: number, path: string, seconds: number, cacheDir: string): Promise<Measurement> {
+/** Exactly `calls` calls (for garbage per call): h2load -n instead of -D. */
+export function runH2loadCount(s: Scenario, port: number, path: string, calls: number, cacheDir: string): Promise<Measurement> {
+  return h2load(s, port, path, 0, cacheDir, calls);
+}
+
+async function h2load(s: Scenario, port: number, path: string, seconds: number, cacheDir: string, calls?: number): Promise<Measurement> {
   mkdirSync(cacheDir, { recursive: true });
   const body = `${cacheDir}/h2load-${s.id}.bin`;
   const log = `${cacheDir}/h2load-${s.id}.log`;
   writeFileSync(body, h2loadBody(s));
   rmSync(log, { force: true });
   const args = [
-    '-c', '1', '-t', '1', '-m', String(s.concurrency),
-    '-D', `${Math.round(seconds * 1000)}ms`,
+    '-c', String(s.connections ?? 1), '-t', '1', '-m', String(s.concurrency),
+    ...(calls ? ['-n', String(calls)] : ['-D', `${Math.round(seconds * 1000)}ms`]),
     '-H', 'content-type: application/grpc', '-H', 'te: trailers',
+    ...(s.headers ?? []).flatMap((h) => ['-H', h]),
     '-d', body, `--log-file=${log}`,
     `http://127.0.0.1:${port}${path}`,
   ];
   const [file, argv] = pinning() ? ['taskset', ['-c', CLIENT_CPU, 'h2load', ...args]] : ['h2load', args];
   // h2load stops itself after -D; the timeout is a second bound.
-  const timeout = (seconds + 20) * 1000;
+  const timeout = (seconds + 20 + (calls ?? 0) / 1000) * 1000;
   const out = await new Promise<string>((resolve, reject) =>
     execFile(file, argv, { timeout, maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );

@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { EchoClient } from '../echo.js';
 import { GRPCJS_OPTIONS, grpcJsEcho } from '../servers/grpcjs-def.js';
+import { grpcJsOrders } from '../servers/orders.js';
 
 type Cb = (err: grpc.ServiceError | null, res?: Buffer) => void;
 interface GrpcJsEchoStub extends grpc.Client {
@@ -18,7 +19,15 @@ export async function connectGrpcJs(port: number): Promise<EchoClient> {
   await new Promise<void>((resolve, reject) =>
     stub.waitForReady(Date.now() + 5000, (err) => (err ? reject(err) : resolve())),
   );
+  // Same target and options: grpc-js shares the one connection between the two stubs.
+  const OrdersCtor = await grpcJsOrders();
+  const orders = new OrdersCtor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), GRPCJS_OPTIONS) as unknown as {
+    Echo(o: object, cb: (err: grpc.ServiceError | null, res?: object) => void): void;
+    close(): void;
+  };
   return {
+    unaryCb: (payload, cb) => stub.Unary(payload, cb),
+    order: (msg) => new Promise((resolve, reject) => orders.Echo(msg, (err, res) => (err ? reject(err) : resolve(res!)))),
     unary: (payload) =>
       new Promise((resolve, reject) => stub.Unary(payload, (err, res) => (err ? reject(err) : resolve(res!)))),
     serverStream: (payload) =>
@@ -57,6 +66,7 @@ export async function connectGrpcJs(port: number): Promise<EchoClient> {
         call.write(msg);
       }),
     close() {
+      orders.close();
       stub.close();
     },
   };

@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { countReply, streamCount, type EchoServer } from '../echo.js';
 import { GRPCJS_OPTIONS, grpcJsEcho } from './grpcjs-def.js';
+import { grpcJsOrders, grpcJsOrdersImpl } from './orders.js';
 
 const impl: grpc.UntypedServiceImplementation = {
   Unary(call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) {
@@ -26,6 +27,7 @@ const impl: grpc.UntypedServiceImplementation = {
 export async function startGrpcJs(): Promise<EchoServer> {
   const server = new grpc.Server(GRPCJS_OPTIONS);
   server.addService(grpcJsEcho, impl);
+  server.addService((await grpcJsOrders()).service, grpcJsOrdersImpl);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),

@@ -2,6 +2,7 @@
 import { Server } from '../../src/index.js';
 import { countReply, streamCount, type EchoServer } from '../echo.js';
 import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from './tsgrpc-def.js';
+import { tsgrpcOrders, tsgrpcOrdersImpl } from './orders.js';
 
 const impl = {
   async Unary(req: Buffer) {
@@ -25,6 +26,7 @@ const impl = {
 export async function startTsgrpc(): Promise<EchoServer> {
   const server = new Server({ maxReceiveMessageSize: TSGRPC_MAX_MESSAGE, maxSendMessageSize: TSGRPC_MAX_MESSAGE });
   server.addService(tsgrpcEcho, impl);
+  server.addService(await tsgrpcOrders(), tsgrpcOrdersImpl);
   const port = await server.listen('127.0.0.1:0');
   return { port, close: () => server.shutdown(100) };
 }
