@@ -3,7 +3,7 @@
 // Every comparison runs in BENCH_ROUNDS rotated rounds (rounds.ts): each
 // round measures every contender once (warm-up, then one measured run), in an
 // order rotated per round; rows are medians, ratios are per round.
-// Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_WARMUP, BENCH_GARBAGE_CALLS,
+// Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_WARMUP, BENCH_GHZ_SECONDS, BENCH_GARBAGE_CALLS,
 // BENCH_MEM_CALLS, BENCH_MEM_STREAMS, BENCH_MICRO_SECONDS, BENCH_PIN=0,
 // BENCH_GO=0, BENCH_SECTIONS (comma list of server,client,pair,ghz,cluster,
 // garbage,memory,micro; default all), BENCH_OUT (report path).
@@ -28,6 +28,8 @@ const cfg = {
   rounds: num('BENCH_ROUNDS', 3, 1),
   seconds: num('BENCH_SECONDS', 1, 0.1),
   warmup: num('BENCH_WARMUP', 0.3, 0),
+  // ghz needs a moment to start its workers: 0.1 s runs complete no call.
+  ghzSeconds: num('BENCH_GHZ_SECONDS', Number(process.env.BENCH_SECONDS ?? 1), 0.5),
   garbageCalls: num('BENCH_GARBAGE_CALLS', 20_000, 1_000),
   memCalls: num('BENCH_MEM_CALLS', 100_000, 2_000),
   memStreams: num('BENCH_MEM_STREAMS', 10_000, 200),
@@ -49,12 +51,13 @@ async function runMicro(): Promise<MicroRow[]> {
 
 /** Runs one section's rotated rounds and turns them into report rows (medians + per-round data). */
 async function runSection(plan: SectionPlan, rows: Row[], notes: string[]): Promise<void> {
+  const timing = { seconds: plan.section === 'ghz' ? cfg.ghzSeconds : cfg.seconds, warmup: cfg.warmup };
   log(`${plan.section}: ${plan.contenders.join(', ')} × ${cfg.rounds} rounds`);
   try {
     await plan.setup?.();
     const results = await runRounds(plan.contenders, cfg.rounds, (c, r) => {
       log(`  round ${r + 1}: ${c}`);
-      return plan.run(c, cfg);
+      return plan.run(c, timing);
     });
     for (const [label, byScenario] of results) {
       for (const [scenario, { rounds, error }] of byScenario) {
