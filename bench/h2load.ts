@@ -35,12 +35,23 @@ export async function runH2load(
   warmup: number,
   cacheDir: string,
   serverCpu?: () => number,
+  fixedCount = false,
 ): Promise<Measurement> {
   if (warmup > 0) await h2load(s, port, path, warmup, cacheDir);
   const c0 = serverCpu?.();
-  const m = await h2load(s, port, path, seconds, cacheDir);
+  const m = await h2load(s, port, path, seconds, cacheDir, fixedCount ? smokeCalls(s) : undefined);
   if (c0 !== undefined) m.cpuPerCall = ((serverCpu!() - c0) * 1e6) / Math.max(1, m.calls);
   return m;
+}
+
+/**
+ * The call count of a fixed-count (smoke) run: enough to fill every stream
+ * twice for small unary calls, a handful for streams and 1 MiB messages.
+ * A very short -D run can end before a cold server finishes any call.
+ */
+function smokeCalls(s: Scenario): number {
+  const slots = s.concurrency * (s.connections ?? 1);
+  return Math.max(slots, s.msgsPerCall > 1 || s.size > 65536 ? 5 : 2 * slots);
 }
 
 /** Exactly `calls` calls (for garbage per call): h2load -n instead of -D. */

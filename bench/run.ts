@@ -51,7 +51,7 @@ async function runMicro(): Promise<MicroRow[]> {
 
 /** Runs one section's rotated rounds and turns them into report rows (medians + per-round data). */
 async function runSection(plan: SectionPlan, rows: Row[], notes: string[]): Promise<void> {
-  const timing = { seconds: plan.section === 'ghz' ? cfg.ghzSeconds : cfg.seconds, warmup: cfg.warmup };
+  const timing = { seconds: plan.section === 'ghz' ? cfg.ghzSeconds : cfg.seconds, warmup: cfg.warmup, fixedCount: smoke };
   log(`${plan.section}: ${plan.contenders.join(', ')} × ${cfg.rounds} rounds`);
   try {
     await plan.setup?.();

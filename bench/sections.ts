@@ -14,6 +14,8 @@ export type Section = 'server' | 'client' | 'pair' | 'ghz' | 'cluster';
 export interface Timing {
   seconds: number;
   warmup: number;
+  /** h2load runs a fixed number of calls instead of `seconds` (smoke mode: always completes some calls). */
+  fixedCount?: boolean;
 }
 
 export interface SectionPlan {
@@ -51,7 +53,7 @@ async function h2loadAll(server: RunningServer, scenarios: Scenario[], t: Timing
   const out = new Map<string, Measurement | string>();
   for (const s of scenarios) {
     try {
-      out.set(s.id, await runH2load(s, server.port, pathOf(s), t.seconds, t.warmup, CACHE_DIR, () => server.cpuSeconds()));
+      out.set(s.id, await runH2load(s, server.port, pathOf(s), t.seconds, t.warmup, CACHE_DIR, () => server.cpuSeconds(), t.fixedCount));
     } catch (e) {
       out.set(s.id, errText(e));
     }
