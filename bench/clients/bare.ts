@@ -4,7 +4,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import { PATHS, type EchoClient } from '../echo.js';
-import { CONNECTION_WINDOW, STREAM_WINDOW, Splitter, frame, oneMessage, writeFramed } from '../wire.js';
+import { CONNECTION_WINDOW, STREAM_WINDOW, Splitter, oneMessage, writeFramed } from '../wire.js';
 
 function headers(path: string): http2.OutgoingHttpHeaders {
   return {
@@ -89,14 +89,6 @@ function call(
   return { req, done };
 }
 
-function send(req: http2.ClientHttp2Stream, payload: Buffer, end: boolean): void {
-  const parts = frame(payload);
-  if (parts.length > 1) req.cork();
-  for (let i = 0; i < parts.length - 1; i++) req.write(parts[i]);
-  if (end) req.end(parts[parts.length - 1]);
-  else req.write(parts[parts.length - 1]);
-  if (parts.length > 1) req.uncork();
-}
 
 export async function connectBare(port: number): Promise<EchoClient> {
   const session = http2.connect(`http://127.0.0.1:${port}`, {
@@ -115,7 +107,7 @@ export async function connectBare(port: number): Promise<EchoClient> {
     async serverStream(payload) {
       let n = 0;
       const { req, done } = call(session, PATHS.serverStream, () => n++);
-      send(req, payload, true);
+      writeFramed(req, payload, true);
       await done;
       return n;
     },
@@ -124,9 +116,8 @@ export async function connectBare(port: number): Promise<EchoClient> {
       const { req, done } = call(session, PATHS.clientStream, (m) => (out = m));
       // Respect backpressure so the bare client does not just buffer everything.
       for (let i = 0; i < count; i++) {
-        let ok = true;
-        for (const part of frame(msg)) ok = req.write(part);
-        if (!ok) await new Promise((r) => req.once('drain', r));
+        writeFramed(req, msg, false);
+        if (req.writableNeedDrain) await new Promise((r) => req.once('drain', r));
       }
       req.end();
       await done;
@@ -140,10 +131,10 @@ export async function connectBare(port: number): Promise<EchoClient> {
         const now = performance.now();
         if (next(now - t0)) {
           t0 = performance.now();
-          send(r, msg, false);
+          writeFramed(r, msg, false);
         } else r.end();
       });
-      send(req, msg, false);
+      writeFramed(req, msg, false);
       await done;
       return rounds;
     },

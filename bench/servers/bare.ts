@@ -5,7 +5,7 @@
 import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { PATHS, countReply, streamCount, type EchoServer } from '../echo.js';
-import { CONNECTION_WINDOW, STREAM_WINDOW, Splitter, frame, oneMessage, writeFramed } from '../wire.js';
+import { CONNECTION_WINDOW, STREAM_WINDOW, Splitter, oneMessage, writeFramed } from '../wire.js';
 
 const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
 const OK_TRAILERS = { 'grpc-status': '0' };
@@ -44,16 +44,6 @@ function respond(stream: http2.ServerHttp2Stream): void {
   stream.on('wantTrailers', () => stream.destroyed || stream.sendTrailers(OK_TRAILERS));
 }
 
-function writeAll(stream: http2.ServerHttp2Stream, payload: Buffer): void {
-  const parts = frame(payload);
-  if (parts.length === 1) {
-    stream.write(parts[0]);
-    return;
-  }
-  stream.cork();
-  for (const b of parts) stream.write(b);
-  stream.uncork();
-}
 
 function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
   const path = headers[':path'];
@@ -66,7 +56,7 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
   }
   if (path === PATHS.bidi) {
     respond(stream);
-    const split = new Splitter((m) => writeAll(stream, m));
+    const split = new Splitter((m) => writeFramed(stream, m, false));
     stream.on('data', (c: Buffer) => split.push(c));
     stream.on('end', () => stream.destroyed || stream.end());
     return;
@@ -81,10 +71,10 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
     if (path === PATHS.serverStream && msgs.length === 1) {
       respond(stream);
       const n = streamCount(msgs[0]);
-      for (let i = 0; i < n; i++) writeAll(stream, msgs[0]);
+      for (let i = 0; i < n; i++) writeFramed(stream, msgs[0], false);
     } else if (path === PATHS.clientStream) {
       respond(stream);
-      writeAll(stream, countReply(msgs.length));
+      writeFramed(stream, countReply(msgs.length), false);
     } else {
       stream.respond(UNIMPLEMENTED, { endStream: true });
       return;
