@@ -69,7 +69,7 @@ export function nullClient(kind: 'promise' | 'callback'): EchoClient {
   };
   return {
     unary: (payload) => Promise.resolve(payload),
-    unaryCb: kind === 'callback' ? (payload, cb) => queueMicrotask(() => cb(null, payload)) : undefined,
+    unaryCb: kind === 'callback' ? (payload, cb) => process.nextTick(cb, null, payload) : undefined,
     order: (msg) => Promise.resolve(msg),
     serverStream: fail,
     clientStream: fail,
