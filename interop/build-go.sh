@@ -25,6 +25,14 @@ else
   go build -o "$bin/" google.golang.org/grpc/interop/server google.golang.org/grpc/interop/client
 fi
 
+# Our own small grpc-go server with keepalive enforcement (used by test/keepalive-go.test.ts).
+if [[ -x "$bin/keepalive-server" && "$bin/keepalive-server" -nt go.sum && "$bin/keepalive-server" -nt keepaliveserver/main.go ]]; then
+  :
+else
+  echo "build-go.sh: building keepalive-server..."
+  go build -o "$bin/keepalive-server" ./keepaliveserver
+fi
+
 # The Go binaries default to these files (found via their source path), so
 # using them for our side too makes both directions agree on the test CA.
 # The server cert is for *.test.google.fr: clients override the host name

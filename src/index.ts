@@ -12,6 +12,7 @@ export { Server } from './server/server.js';
 export type { ServerOptions, ServerCallContext } from './server/server.js';
 export { Channel } from './client/channel.js';
 export type { ChannelOptions } from './client/channel.js';
+export { ConnectivityState } from './transport/connectivity.js';
 export { createClient } from './client/stub.js';
 export type { Client } from './client/stub.js';
 export { ResponseStream, BidiStream } from './client/streams.js';

@@ -269,7 +269,7 @@ describe('connections', () => {
     const it = stream[Symbol.asyncIterator]();
     await it.next();
     // Drop the TCP connection under the call, as a crashed client would.
-    (p.channel as unknown as { connection: { session?: http2.ClientHttp2Session } }).connection.session!.destroy();
+    (p.channel as unknown as { connection: { readySession(): http2.ClientHttp2Session } }).connection.readySession().destroy();
     p.channel.close();
     expect(((await aborted) as { code: number }).code).toBe(Status.CANCELLED);
     p.server.forceShutdown();

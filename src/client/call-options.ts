@@ -11,6 +11,12 @@ export interface CallOptions {
   metadata?: Metadata;
   /** Compresses request messages with this encoding. */
   compression?: 'gzip' | 'deflate' | 'identity';
+  /**
+   * Wait for a connection instead of failing fast (doc/wait-for-ready.md): by default a call made while
+   * the channel is in TRANSIENT_FAILURE fails at once with UNAVAILABLE; with this it waits through
+   * connecting and backoff until the channel is READY, its deadline passes, or the channel closes.
+   */
+  waitForReady?: boolean;
   /** Called with the response headers' metadata when they arrive. */
   onHeader?(metadata: Metadata): void;
   /** Called with the trailing metadata when the call ends (also on error). */

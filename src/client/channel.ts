@@ -1,7 +1,9 @@
 import type { MethodDefinition } from '../service.js';
 import { GrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
-import { ClientConnection, type ClientTlsOptions } from '../transport/client-connection.js';
+import type { ClientTlsOptions } from '../transport/client-connection.js';
+import { ConnectionManager } from '../transport/connection-manager.js';
+import { ConnectivityState } from '../transport/connectivity.js';
 import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
 import { parseTarget } from '../transport/target.js';
 import type { CallOptions } from './call-options.js';
@@ -19,6 +21,33 @@ export interface ChannelOptions {
   maxBackoffMs?: number;
   /** How long connecting may take, up to the server's HTTP/2 SETTINGS (default 20 s). */
   connectTimeoutMs?: number;
+  /**
+   * Send an HTTP/2 PING this often and drop the connection (failing its calls with UNAVAILABLE) when the
+   * ACK does not come within `keepaliveTimeoutMs`. Default: no pings. A server that finds this too
+   * frequent answers GOAWAY(too_many_pings); the channel then doubles it for its next connections.
+   */
+  keepaliveTimeMs?: number;
+  /** How long to wait for a keepalive PING ACK (default 20 s). */
+  keepaliveTimeoutMs?: number;
+  /** Keepalive pings even while no call is in flight (default false: only while calls run). */
+  keepalivePermitWithoutCalls?: boolean;
+  /** Close the connection and go IDLE after this long without calls; the next call reconnects (default 30 min, 0 never). */
+  idleTimeoutMs?: number;
+}
+
+/** Rejects option values that would otherwise be ignored or misbehave silently. */
+function checkOptions(options: ChannelOptions): void {
+  const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs'] as const;
+  for (const name of positive) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === 'number' && value > 0)) {
+      throw new RangeError(`ChannelOptions.${name} must be a positive number of milliseconds, got ${String(value)}`);
+    }
+  }
+  const idle = options.idleTimeoutMs;
+  if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
+    throw new RangeError(`ChannelOptions.idleTimeoutMs must be a number of milliseconds (0 disables it), got ${String(idle)}`);
+  }
 }
 
 /**
@@ -27,11 +56,12 @@ export interface ChannelOptions {
  * MAX_CONCURRENT_STREAMS wait in the session until one finishes.
  */
 export class Channel {
-  private readonly connection: ClientConnection;
+  private readonly connection: ConnectionManager;
   private readonly limits: CallLimits;
 
   constructor(readonly target: string, options: ChannelOptions = {}) {
-    this.connection = new ClientConnection(parseTarget(target), options);
+    checkOptions(options);
+    this.connection = new ConnectionManager(parseTarget(target), options);
     this.limits = {
       maxReceiveMessageSize: options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
       maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
@@ -72,9 +102,49 @@ export class Channel {
     return stream;
   }
 
-  /** Closes the connection; calls in flight finish first. */
+  /** Closes the connection (SHUTDOWN): calls in flight finish first, calls waiting for a connection fail. */
   close(): void {
     this.connection.close();
+  }
+
+  /** The connectivity state; with `tryToConnect`, an IDLE channel starts connecting. */
+  getState(tryToConnect = false): ConnectivityState {
+    return this.connection.getState(tryToConnect);
+  }
+
+  /**
+   * Resolves true once the state differs from `current` (at once if it already does), or false when the
+   * deadline (a Date or epoch milliseconds) passes first.
+   */
+  watchState(current: ConnectivityState, deadline?: Date | number): Promise<boolean> {
+    return this.connection.watchState(current, deadline);
+  }
+
+  /** Calls `listener` on every state change; returns a function that stops it. */
+  onStateChange(listener: (state: ConnectivityState) => void): () => void {
+    return this.connection.onStateChange(listener);
+  }
+
+  /**
+   * Connects if needed and resolves once READY; rejects with UNAVAILABLE if the channel shuts down, or
+   * DEADLINE_EXCEEDED (naming the last connection error) if the deadline passes first.
+   */
+  async waitForReady(deadline: Date | number): Promise<void> {
+    for (;;) {
+      const state = this.getState(true);
+      if (state === ConnectivityState.READY) return;
+      if (state === ConnectivityState.SHUTDOWN) throw new GrpcError(Status.UNAVAILABLE, 'channel is closed');
+      if (!(await this.watchState(state, deadline))) {
+        const cause = this.connection.lastFailure;
+        throw new GrpcError(Status.DEADLINE_EXCEEDED, `channel not ready before the deadline${cause ? `: ${cause.message}` : ''}`);
+      }
+    }
+  }
+
+  /** The client keepalive interval in use: keepaliveTimeMs, doubled after each too_many_pings GOAWAY. */
+  get keepaliveTimeMs(): number | undefined {
+    const ms = this.connection.keepaliveTimeMs;
+    return Number.isFinite(ms) ? ms : undefined;
   }
 
   private singleResponseCall<Req, Res>(

@@ -5,18 +5,23 @@ import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { encodeTimeout } from '../wire/timeout.js';
-import type { ClientConnection } from '../transport/client-connection.js';
-import { checkSendSize, createMessageReader, drained, writeMessage } from '../transport/message-io.js';
+import type { ConnectionManager } from '../transport/connection-manager.js';
+import { MessageReader, checkSendSize, drained, writeMessage, type CompressedMessage } from '../transport/message-io.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError, nonGrpcResponse, rstStatus, statusFromTrailers } from './call-status.js';
 
 const USER_AGENT = 'tsgrpc/0.1.0';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const { NGHTTP2_CANCEL } = http2.constants;
+/** Requests written before the stream opened: none on the fast path, where it opens at once. */
+const NO_WRITES: readonly [Uint8Array, boolean][] = [];
 
 /** Where a call delivers its responses and its end. */
 export interface ResponseSink<Res> {
-  message(response: Res, compressed: boolean): void;
+  /** A response, with its size on the wire. */
+  message(response: Res, compressed: boolean, size: number): void;
+  /** If present, compressed responses arrive here unopened, to be inflated when the application reads them. */
+  compressedMessage?(response: CompressedMessage<Res>, size: number): void;
   /** Called exactly once; an error for any status but OK. */
   end(error: GrpcError | undefined, trailers: Metadata): void;
   headers?(metadata: Metadata): void;
@@ -46,9 +51,11 @@ export class ClientCall<Req, Res> {
   private rawTrailers: string[] | undefined;
   private halfClosed = false;
   private pendingWrites: [Uint8Array, boolean][] | undefined;
+  /** Set while the call waits for a connection: takes it out of the queue. */
+  private withdraw: (() => void) | undefined;
 
   constructor(
-    private readonly connection: ClientConnection,
+    private readonly connection: ConnectionManager,
     private readonly method: MethodDefinition<Req, Res>,
     private readonly limits: CallLimits,
     private readonly options: CallOptions,
@@ -67,39 +74,50 @@ export class ClientCall<Req, Res> {
     if (remaining !== undefined && remaining <= 0) {
       return this.finish(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
     }
-    let session: http2.ClientHttp2Session;
     try {
       this.compressor = compressorFor(options.compression);
-      session = this.connection.acquire();
     } catch (err) {
       return this.finish(toGrpcError(err, Status.UNAVAILABLE, 'could not start the call'));
     }
-    this.session = session;
-    this.connection.callStarted(session);
     if (remaining !== undefined && remaining <= MAX_TIMER_MS) {
-      this.timer = setTimeout(() => this.cancelWith(new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms`)), remaining);
+      this.timer = setTimeout(() => this.cancelWith(this.deadlineError(remaining)), remaining);
     }
     if (options.signal) {
       const signal = options.signal;
       this.abortListener = () => this.cancelWith(cancelledError(signal));
       signal.addEventListener('abort', this.abortListener, { once: true });
     }
-    this.pendingWrites = [];
-    this.connection.whenReady(session, () => this.openStream(session, remaining));
+    const session = this.connection.readySession();
+    if (session) return this.openStream(session, remaining, NO_WRITES);
+    // No READY connection yet: requests written meanwhile wait here until the stream opens.
+    const pending: [Uint8Array, boolean][] = [];
+    this.pendingWrites = pending;
+    this.withdraw = this.connection.waitForSession(!!options.waitForReady, (ready, error) => {
+      this.withdraw = undefined;
+      if (error) this.finish(error);
+      else this.openStream(ready!, remaining, pending);
+    });
   }
 
-  private openStream(session: http2.ClientHttp2Session, remaining: number | undefined): void {
-    const pending = this.pendingWrites!;
+  private deadlineError(remaining: number): GrpcError {
+    if (this.stream) return new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms`);
+    const cause = this.connection.lastFailure;
+    const waiting = `while waiting for a connection to ${this.connection.address}${cause ? ` (last error: ${cause.message})` : ''}`;
+    return new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms ${waiting}`);
+  }
+
+  private openStream(session: http2.ClientHttp2Session, remaining: number | undefined, pending: readonly [Uint8Array, boolean][]): void {
     this.pendingWrites = undefined;
-    if (this.finished) return this.connection.callEnded(session);
+    if (this.finished) return;
     let stream: http2.ClientHttp2Stream;
     try {
       stream = session.request(this.requestHeaders(remaining === undefined ? undefined : remainingTime(this.options)));
     } catch (err) {
-      this.connection.callEnded(session);
       const cause = this.connection.lastFailure;
       return this.finish(new GrpcError(Status.UNAVAILABLE, `could not start the call on ${this.connection.address}: ${(cause ?? (err as Error)).message}`));
     }
+    this.session = session;
+    this.connection.callStarted(session);
     this.stream = stream;
     this.listen(stream);
     pending.forEach(([bytes, compressed], i) => {
@@ -181,9 +199,17 @@ export class ClientCall<Req, Res> {
   }
 
   private listen(stream: http2.ClientHttp2Stream): void {
-    const reader = createMessageReader(this.limits.maxReceiveMessageSize, this.method.deserializeResponse, (message, compressed) => {
-      if (!this.finished) this.sink.message(message, compressed);
-    });
+    const { sink } = this;
+    const reader = new MessageReader(
+      this.limits.maxReceiveMessageSize,
+      this.method.deserializeResponse,
+      (message, compressed, size) => {
+        if (!this.finished) sink.message(message, compressed, size);
+      },
+      sink.compressedMessage && ((message, size) => {
+        if (!this.finished) sink.compressedMessage!(message, size);
+      }),
+    );
     let streamError: Error | undefined;
     stream.on('response', (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, rawHeaders: string[]) => {
       this.httpStatus = Number(headers[':status']);
@@ -258,6 +284,7 @@ export class ClientCall<Req, Res> {
       this.stream.close(NGHTTP2_CANCEL);
     }
     clearTimeout(this.timer);
+    this.withdraw?.();
     if (this.abortListener) this.options.signal!.removeEventListener('abort', this.abortListener);
     this.options.onTrailer?.(trailers);
     this.sink.end(error, trailers);

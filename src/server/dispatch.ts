@@ -4,7 +4,7 @@ import { ACCEPT_ENCODING, isSupportedEncoding } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
-import { createMessageReader } from '../transport/message-io.js';
+import { MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { CallContext } from './context.js';
 import type { AnyHandler } from './handlers.js';
@@ -97,10 +97,20 @@ class ServerCallRunner {
 
   start(requestEncoding: string | undefined): void {
     const { stream } = this;
-    const reader = createMessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, (msg, compressed) => {
-      this.ctx.requestCompressed = compressed;
-      this.onRequest(msg);
-    });
+    const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
+    const reader = new MessageReader(
+      this.options.maxReceiveMessageSize,
+      this.registered.definition.deserializeRequest,
+      (msg, compressed, size) => {
+        this.ctx.requestCompressed = compressed;
+        this.onRequest(msg, size);
+      },
+      // Streaming handlers may read slowly: their queue keeps compressed requests compressed until read.
+      streaming ? (msg, size) => {
+        this.ctx.requestCompressed = true;
+        this.onRequest(msg, size);
+      } : undefined,
+    );
     reader.setEncoding(requestEncoding);
     stream.on('close', () => this.onClose());
     // A client RST_STREAM also ends the readable side: 'aborted' tells it apart from a half-close.
@@ -125,17 +135,19 @@ class ServerCallRunner {
       if (this.requests) setImmediate(() => this.onRequestsEnd());
       else this.onRequestsEnd();
     });
-    if (this.kind === 'clientStream' || this.kind === 'bidi') {
-      const queue = new AsyncQueue<unknown>();
+    if (streaming) {
+      const queue = new AsyncQueue<unknown>({ byteLimit: RECEIVE_QUEUE_BYTES, prepare: openMessage });
       queue.onDrain = () => stream.resume();
+      // A request that fails to inflate or parse when the handler reads it fails the call.
+      queue.onError = (err) => this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
       this.requests = queue;
       void this.run(this.kind);
     }
   }
 
-  private onRequest(message: unknown): void {
+  private onRequest(message: unknown, size: number): void {
     if (this.requests) {
-      if (!this.requests.push(message)) this.stream.pause();
+      if (!this.requests.push(message, size)) this.stream.pause();
       return;
     }
     if (this.singleRequest) {

@@ -5,6 +5,7 @@ import { Metadata } from '../wire/metadata.js';
 import { percentEncode } from '../wire/percent.js';
 import { Status } from '../wire/status.js';
 import { checkSendSize, drained, writeMessage } from '../transport/message-io.js';
+import { noteResponseSent } from '../transport/server-keepalive.js';
 
 type Headers = Record<string, string | string[] | number>;
 
@@ -64,6 +65,7 @@ export class ServerResponse {
   sendHeaders(): void {
     if (this.headersSent || this.isFinished) return;
     this.headersSent = true;
+    noteResponseSent(this.stream);
     const headers: Headers = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
     if (this.compressor) headers['grpc-encoding'] = this.compressor.name;
     this.pendingHeaders.writeTo(headers);
@@ -76,6 +78,7 @@ export class ServerResponse {
     this.sendHeaders();
     const compressor = this.compressMessages ? this.compressor : undefined;
     checkSendSize(bytes, this.maxSendSize);
+    noteResponseSent(this.stream);
     return writeMessage(this.stream, bytes, compressor);
   }
 
@@ -101,6 +104,7 @@ export class ServerResponse {
     this.trailers.writeTo(trailers);
     if (!this.headersSent) {
       this.headersSent = true;
+      noteResponseSent(this.stream);
       const head = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
       this.stream.respond({ ...head, ...trailers }, { endStream: true });
       this.closeRequestSide();

@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { lowerCamel, type ServiceDefinition } from '../service.js';
 import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW } from '../transport/message-io.js';
+import { checkServerKeepalive, watchServerKeepalive, type ServerKeepaliveOptions } from '../transport/server-keepalive.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
 import { parseListenAddress } from './listen-address.js';
@@ -17,7 +18,13 @@ export interface ServerTlsOptions {
   requestClientCert?: boolean;
 }
 
-export interface ServerOptions {
+/**
+ * Keepalive (see ServerKeepaliveOptions): the server pings clients every keepaliveTimeMs (default 2 h) and
+ * drops those that do not answer within keepaliveTimeoutMs (20 s); clients pinging more often than
+ * keepaliveMinPingIntervalMs (5 min), or at all without calls unless keepalivePermitWithoutCalls, get
+ * GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings") after 2 strikes, as from grpc-go.
+ */
+export interface ServerOptions extends ServerKeepaliveOptions {
   /** Largest request message accepted, in bytes (default 4 MiB). */
   maxReceiveMessageSize?: number;
   /** Largest response message sent, in bytes (default unlimited). */
@@ -42,6 +49,7 @@ export class Server {
   private readonly options: ServerOptions;
 
   constructor(options: ServerOptions = {}) {
+    checkServerKeepalive(options);
     this.options = options;
   }
 
@@ -141,6 +149,7 @@ export class Server {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', () => {}); // reported per stream; a session error must not crash the process
+      watchServerKeepalive(session, this.options);
       session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW));
       if (!session.connecting) session.setLocalWindowSize(CONNECTION_WINDOW);
     });
