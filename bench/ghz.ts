@@ -52,11 +52,15 @@ interface GhzReport {
   errorDistribution: Record<string, number> | null;
 }
 
-/** One ghz run of `seconds` (-z) over one connection, after a warm-up run when `warmup` > 0. */
-export async function runGhz(s: GhzScenario, port: number, seconds: number, warmup: number, serverCpu?: () => number): Promise<Measurement> {
+/**
+ * One ghz run of `seconds` (-z) over one connection, after a warm-up run
+ * when `warmup` > 0; with `fixedCount` (smoke mode) exactly 2 × concurrency
+ * calls instead, which complete even on a cold server.
+ */
+export async function runGhz(s: GhzScenario, port: number, seconds: number, warmup: number, serverCpu?: () => number, fixedCount = false): Promise<Measurement> {
   if (warmup > 0) await ghz(s, port, warmup);
   const c0 = serverCpu?.();
-  const m = await ghz(s, port, seconds);
+  const m = await ghz(s, port, seconds, fixedCount ? 2 * s.concurrency : undefined);
   if (c0 !== undefined) m.cpuPerCall = ((serverCpu!() - c0) * 1e6) / Math.max(1, m.calls);
   return m;
 }
@@ -67,11 +71,11 @@ export async function runGhz(s: GhzScenario, port: number, seconds: number, warm
  */
 const END_OF_RUN = /the client connection is closing|transport is closing/;
 
-async function ghz(s: GhzScenario, port: number, seconds: number): Promise<Measurement> {
+async function ghz(s: GhzScenario, port: number, seconds: number, calls?: number): Promise<Measurement> {
   const args = [
     '--insecure', '--proto', s.proto, '--call', s.call, '-d', s.data(),
     '--connections', '1', '-c', String(s.concurrency),
-    '-z', `${Math.max(1, Math.round(seconds * 1000))}ms`, '--timeout', '10s',
+    ...(calls ? ['-n', String(calls)] : ['-z', `${Math.max(1, Math.round(seconds * 1000))}ms`]), '--timeout', '10s',
     '-O', 'json', `127.0.0.1:${port}`,
   ];
   // One core, like h2load and the Node clients.

@@ -28,8 +28,7 @@ const cfg = {
   rounds: num('BENCH_ROUNDS', 3, 1),
   seconds: num('BENCH_SECONDS', 1, 0.1),
   warmup: num('BENCH_WARMUP', 0.3, 0),
-  // ghz needs a moment to start its workers: 0.1 s runs complete no call.
-  ghzSeconds: num('BENCH_GHZ_SECONDS', Number(process.env.BENCH_SECONDS ?? 1), 0.5),
+  ghzSeconds: num('BENCH_GHZ_SECONDS', Number(process.env.BENCH_SECONDS ?? 1), 0.1),
   garbageCalls: num('BENCH_GARBAGE_CALLS', 20_000, 1_000),
   memCalls: num('BENCH_MEM_CALLS', 100_000, 2_000),
   memStreams: num('BENCH_MEM_STREAMS', 10_000, 200),

@@ -14,7 +14,7 @@ export type Section = 'server' | 'client' | 'pair' | 'ghz' | 'cluster';
 export interface Timing {
   seconds: number;
   warmup: number;
-  /** h2load runs a fixed number of calls instead of `seconds` (smoke mode: always completes some calls). */
+  /** h2load and ghz run a fixed number of calls instead of `seconds` (smoke mode: always completes some calls). */
   fixedCount?: boolean;
 }
 
@@ -122,7 +122,7 @@ export function ghzSection(servers: string[]): SectionPlan {
         const out = new Map<string, Measurement | string>();
         for (const s of GHZ_SCENARIOS) {
           try {
-            out.set(s.id, await runGhz(s, server.port, t.seconds, t.warmup, () => server.cpuSeconds()));
+            out.set(s.id, await runGhz(s, server.port, t.seconds, t.warmup, () => server.cpuSeconds(), t.fixedCount));
           } catch (e) {
             out.set(s.id, errText(e));
           }
