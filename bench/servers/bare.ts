@@ -40,10 +40,9 @@ function onUnaryEnd(this: UnaryStream): void {
 }
 
 function respond(stream: http2.ServerHttp2Stream): void {
-  stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-  stream.on('wantTrailers', () => stream.destroyed || stream.sendTrailers(OK_TRAILERS));
+  stream.respond(RESPONSE_HEADERS, WAIT_TRAILERS);
+  stream.on('wantTrailers', sendOk);
 }
-
 
 function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
   const path = headers[':path'];
