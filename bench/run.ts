@@ -127,6 +127,12 @@ async function main(): Promise<void> {
     `Machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
     `Node ${process.version}; ${goVersion() ?? 'Go: not present'}; @grpc/grpc-js ${grpcJsVersion}; ${hasH2load ? h2loadVersion() : 'h2load: not present'}; ghz ${ghz ? 'from tools/.cache/bin' : 'not present'}`,
     `Load average (1 / 5 / 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)} (on ${os.cpus().length} cores; other work on the machine skews results)`,
+    ...(Math.max(loadBefore[0], loadAfter[0]) >= os.cpus().length
+      ? [
+          '**The machine was busy** (load average at or above the core count): timed rows and their per-round ratios are dominated by other processes; ' +
+            'CPU µs/call and garbage per call (both per call of the measured process) are the columns to trust in this run.',
+        ]
+      : []),
     `Per contender and round: ${cfg.warmup} s warm-up, then one ${cfg.seconds} s measured run; ${cfg.rounds} rounds, order rotated per round (A B C, B C A, C A B); ` +
       'rows are medians over rounds, ratios are taken within each round (median and range shown); one HTTP/2 connection unless stated; ' +
       (pinning() ? 'server pinned to CPU 1, load generator (Node client, h2load or ghz) to CPU 0; grpc-go with GOMAXPROCS=1; cluster workers not pinned.' : 'no CPU pinning.'),
