@@ -30,7 +30,7 @@ function expectScenarioRows(rows: string[][], impls: string[], where: string): v
       const row = rows.find((r) => r[0] === scenario && r[1] === impl);
       expect(row, `${where}: no row for ${scenario} / ${impl}`).toBeDefined();
       const [throughput, p50, p99] = row!.slice(2, 5);
-      expect(throughput.split(' ')[0], `${where} ${scenario} ${impl} throughput`).toMatch(NUM);
+      expect(throughput.split(' ')[0], `${where} ${scenario} ${impl} throughput (${throughput})`).toMatch(NUM);
       expect(p50, `${where} ${scenario} ${impl} p50`).toMatch(NUM);
       expect(p99, `${where} ${scenario} ${impl} p99`).toMatch(NUM);
       expect(row![7], `${where} ${scenario} ${impl} CPU/call`).toMatch(NUM);

@@ -20,7 +20,7 @@ export interface RunningServer {
 function goPort(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('grpc-go server did not start')), 10_000);
+    const timer = setTimeout(() => reject(new Error('grpc-go server did not start')), 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d;
       const m = /PORT (\d+)/.exec(out);
