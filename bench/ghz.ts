@@ -81,7 +81,7 @@ async function ghz(s: GhzScenario, port: number, seconds: number, calls?: number
   // One core, like h2load and the Node clients.
   const [file, argv] = pinning() ? ['taskset', ['-c', CLIENT_CPU, GHZ, ...args]] : [GHZ, args];
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(file, argv, { timeout: (seconds + 30) * 1000, maxBuffer: 16 << 20, env: { ...process.env, GOMAXPROCS: '1' } }, (err, stdout, stderr) =>
+    execFile(file, argv, { timeout: Math.ceil((seconds + 30) * 1000), maxBuffer: 16 << 20, env: { ...process.env, GOMAXPROCS: '1' } }, (err, stdout, stderr) =>
       err && !stdout ? reject(new Error(`ghz failed: ${stderr || err.message}`)) : resolve(stdout),
     ),
   );

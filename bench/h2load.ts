@@ -45,13 +45,14 @@ export async function runH2load(
 }
 
 /**
- * The call count of a fixed-count (smoke) run: enough to fill every stream
- * twice for small unary calls, a handful for streams and 1 MiB messages.
+ * The call count of a fixed-count (smoke) run: at least 50, and enough to
+ * fill every stream twice, for small unary calls; a handful for streams and
+ * 1 MiB messages.
  * A very short -D run can end before a cold server finishes any call.
  */
 function smokeCalls(s: Scenario): number {
   const slots = s.concurrency * (s.connections ?? 1);
-  return Math.max(slots, s.msgsPerCall > 1 || s.size > 65536 ? 5 : 2 * slots);
+  return Math.max(slots, s.msgsPerCall > 1 || s.size > 65536 ? 5 : Math.max(2 * slots, 50));
 }
 
 /** Exactly `calls` calls (for garbage per call): h2load -n instead of -D. */
@@ -75,11 +76,12 @@ async function h2load(s: Scenario, port: number, path: string, seconds: number, 
   ];
   const [file, argv] = pinning() ? ['taskset', ['-c', CLIENT_CPU, 'h2load', ...args]] : ['h2load', args];
   // h2load stops itself after -D; the timeout is a second bound.
-  const timeout = (seconds + 20 + (calls ?? 0) / 1000) * 1000;
+  const timeout = Math.ceil((seconds + 20 + (calls ?? 0) / 1000) * 1000);
   const out = await new Promise<string>((resolve, reject) =>
     execFile(file, argv, { timeout, maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );
-  const finished = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
+  // h2load prints the duration in s, ms or us (a short run can end within a millisecond).
+  const finished = /finished in [\d.]+(?:us|ms|s), ([\d.]+) req\/s/.exec(out);
   const reqs = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
   if (!finished || !reqs) throw new Error(`unexpected h2load output:\n${out}`);
   const ok = Number(reqs[2]);
