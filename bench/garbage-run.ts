@@ -64,15 +64,16 @@ async function clientGarbage(impl: string, port: number, what: 'unary' | 'order'
 
 export async function runGarbage(calls: number, hasGo: boolean, log: (s: string) => void): Promise<GarbageRow[]> {
   const rows: GarbageRow[] = [];
-  // tsgrpc-intercepted: a pass-through interceptor with every hook (bench/servers/tsgrpc.ts), the interceptor layer's cost.
-  for (const impl of ['bare', 'grpc-js', 'tsgrpc', 'tsgrpc-intercepted']) {
+  // tsgrpc-intercepted: a pass-through interceptor with every hook (bench/servers/tsgrpc.ts), the interceptor
+  // layer's cost; tsgrpc-compat: the grpc-js code run on tsgrpc's grpc-js compatibility module.
+  for (const impl of ['bare', 'grpc-js', 'tsgrpc', 'tsgrpc-intercepted', 'tsgrpc-compat']) {
     log(`garbage: ${impl} server`);
     rows.push(await serverGarbage(impl, UNARY, CALL_LABEL.unary, calls));
     if (impl === 'grpc-js' || impl === 'tsgrpc') rows.push(await serverGarbage(impl, PROTO, CALL_LABEL.order, calls));
   }
   const bare = await launchServer('bare');
   try {
-    for (const impl of ['bare', 'grpc-js', 'tsgrpc', 'tsgrpc-intercepted', 'null-callback', 'null-promise']) {
+    for (const impl of ['bare', 'grpc-js', 'tsgrpc', 'tsgrpc-intercepted', 'tsgrpc-compat', 'null-callback', 'null-promise']) {
       log(`garbage: ${impl} client`);
       rows.push(await clientGarbage(impl, bare.port, 'unary', calls));
     }
