@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Status } from '../src/wire/status.js';
 import { chooseServiceConfig } from '../src/transport/dns-resolver.js';
-import { loadBalancerFactory, type BalancerHelper, type ConnectivityState, type Picker, type SubchannelHandle } from '../src/transport/load-balancer.js';
+import { ConnectivityState } from '../src/transport/connectivity.js';
+import { loadBalancerFactory, type BalancerHelper, type Picker, type SubchannelHandle } from '../src/transport/load-balancer.js';
 import { registerResolver, resolverFor, type ResolverUpdate } from '../src/transport/naming.js';
 import '../src/transport/pick-first.js';
 import '../src/transport/round-robin.js';
@@ -151,7 +152,7 @@ describe('retries (gRFC A6)', () => {
 
 /** A subchannel whose state the test drives. */
 class FakeSubchannel implements SubchannelHandle {
-  state: ConnectivityState = 'IDLE';
+  state: ConnectivityState = ConnectivityState.IDLE;
   lastFailure: Error | undefined;
   connects = 0;
   released = false;
@@ -159,7 +160,7 @@ class FakeSubchannel implements SubchannelHandle {
   constructor(readonly address: Address) {}
   connect(): void {
     this.connects++;
-    if (this.state === 'IDLE') this.set('CONNECTING');
+    if (this.state === ConnectivityState.IDLE) this.set(ConnectivityState.CONNECTING);
   }
   watch(listener: (s: ConnectivityState) => void): () => void {
     this.listeners.add(listener);
@@ -208,11 +209,11 @@ describe('pick_first', () => {
     h.lb.updateAddresses(h.addrs(1, 2, 3), {});
     expect(h.sub(1).connects).toBe(0); // IDLE until a call arrives
     h.lb.exitIdle();
-    expect(h.sub(1).state).toBe('CONNECTING');
+    expect(h.sub(1).state).toBe(ConnectivityState.CONNECTING);
     expect(h.pickPort()).toBe('wait');
-    h.sub(1).set('TRANSIENT_FAILURE', 'refused');
-    expect(h.sub(2).state).toBe('CONNECTING');
-    h.sub(2).set('READY');
+    h.sub(1).set(ConnectivityState.TRANSIENT_FAILURE, 'refused');
+    expect(h.sub(2).state).toBe(ConnectivityState.CONNECTING);
+    h.sub(2).set(ConnectivityState.READY);
     expect(h.pickPort()).toBe(2);
     expect(h.sub(1).released && h.sub(3).released).toBe(true);
   });
@@ -221,9 +222,9 @@ describe('pick_first', () => {
     const h = harness('pick_first');
     h.lb.updateAddresses(h.addrs(1, 2), {});
     h.lb.exitIdle();
-    h.sub(1).set('TRANSIENT_FAILURE', 'refused 1');
-    h.sub(2).set('TRANSIENT_FAILURE', 'refused 2');
-    expect(h.states.at(-1)).toBe('TRANSIENT_FAILURE');
+    h.sub(1).set(ConnectivityState.TRANSIENT_FAILURE, 'refused 1');
+    h.sub(2).set(ConnectivityState.TRANSIENT_FAILURE, 'refused 2');
+    expect(h.states.at(-1)).toBe(ConnectivityState.TRANSIENT_FAILURE);
     const pick = h.picker().pick();
     expect(pick.kind === 'fail' && pick.error.message).toMatch(/no address could be reached: refused 2/);
     expect(h.resolutions()).toBe(1);
@@ -233,13 +234,13 @@ describe('pick_first', () => {
     const h = harness('pick_first');
     h.lb.updateAddresses(h.addrs(1, 2), {});
     h.lb.exitIdle();
-    h.sub(1).set('READY');
-    h.sub(1).set('IDLE');
-    expect(h.states.at(-1)).toBe('IDLE');
+    h.sub(1).set(ConnectivityState.READY);
+    h.sub(1).set(ConnectivityState.IDLE);
+    expect(h.states.at(-1)).toBe(ConnectivityState.IDLE);
     expect(h.resolutions()).toBe(1);
     h.lb.updateAddresses(h.addrs(3, 1), {});
     h.lb.exitIdle();
-    expect(h.sub(3).state).toBe('CONNECTING');
+    expect(h.sub(3).state).toBe(ConnectivityState.CONNECTING);
   });
 });
 
@@ -248,14 +249,14 @@ describe('round_robin', () => {
     const h = harness('round_robin');
     h.lb.updateAddresses(h.addrs(1, 2, 3), {});
     expect(h.pickPort()).toBe('wait');
-    for (const p of [1, 2, 3]) h.sub(p).set('READY');
+    for (const p of [1, 2, 3]) h.sub(p).set(ConnectivityState.READY);
     const counts = new Map<unknown, number>();
     for (let i = 0; i < 300; i++) {
       const port = h.pickPort();
       counts.set(port, (counts.get(port) ?? 0) + 1);
     }
     expect([...counts.values()]).toEqual([100, 100, 100]);
-    h.sub(2).set('TRANSIENT_FAILURE', 'gone');
+    h.sub(2).set(ConnectivityState.TRANSIENT_FAILURE, 'gone');
     expect(h.resolutions()).toBe(1);
     expect(h.sub(2).connects).toBe(2); // reconnect requested (after its backoff)
     const after = new Set(Array.from({ length: 10 }, () => h.pickPort()));
@@ -265,22 +266,22 @@ describe('round_robin', () => {
   it('keeps existing subchannels across updates and drops removed ones', () => {
     const h = harness('round_robin');
     h.lb.updateAddresses(h.addrs(1, 2), {});
-    h.sub(1).set('READY');
+    h.sub(1).set(ConnectivityState.READY);
     const first = h.sub(1);
     h.lb.updateAddresses(h.addrs(1, 3), {});
     expect(h.sub(1)).toBe(first);
     expect(h.sub(2).released).toBe(true);
-    expect(h.states.at(-1)).toBe('READY');
+    expect(h.states.at(-1)).toBe(ConnectivityState.READY);
   });
 
   it('is TRANSIENT_FAILURE only when every subchannel failed', () => {
     const h = harness('round_robin');
     h.lb.updateAddresses(h.addrs(1, 2), {});
-    h.sub(1).set('TRANSIENT_FAILURE', 'a');
-    expect(h.states.at(-1)).not.toBe('TRANSIENT_FAILURE');
-    h.sub(2).state = 'TRANSIENT_FAILURE';
+    h.sub(1).set(ConnectivityState.TRANSIENT_FAILURE, 'a');
+    expect(h.states.at(-1)).not.toBe(ConnectivityState.TRANSIENT_FAILURE);
+    h.sub(2).state = ConnectivityState.TRANSIENT_FAILURE;
     h.sub(2).lastFailure = new Error('b');
-    h.sub(1).set('TRANSIENT_FAILURE', 'a');
-    expect(h.states.at(-1)).toBe('TRANSIENT_FAILURE');
+    h.sub(1).set(ConnectivityState.TRANSIENT_FAILURE, 'a');
+    expect(h.states.at(-1)).toBe(ConnectivityState.TRANSIENT_FAILURE);
   });
 });

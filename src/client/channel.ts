@@ -5,9 +5,10 @@ import type { ClientTlsOptions } from '../transport/client-connection.js';
 import { ConnectionManager } from '../transport/connection-manager.js';
 import { ConnectivityState } from '../transport/connectivity.js';
 import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
-import { parseTarget } from '../transport/target.js';
+import { methodConfigFor, parseServiceConfig, unsupportedFeature, type ServiceConfig } from '../transport/service-config.js';
 import type { CallOptions } from './call-options.js';
-import { ClientCall, type CallLimits } from './client-call.js';
+import { ClientCall, type CallLimits, type ResponseSink } from './client-call.js';
+import { applyMethodConfig } from './method-config.js';
 import { BidiStream, ResponseStream } from './streams.js';
 
 export interface ChannelOptions {
@@ -33,6 +34,16 @@ export interface ChannelOptions {
   keepalivePermitWithoutCalls?: boolean;
   /** Close the connection and go IDLE after this long without calls; the next call reconnects (default 30 min, 0 never). */
   idleTimeoutMs?: number;
+  /**
+   * The service config (JSON text or the parsed object) used until, and unless, the resolver
+   * supplies one: `loadBalancingConfig` picks the policy (pick_first by default, or round_robin),
+   * `methodConfig` sets timeout, waitForReady and message size limits per method.
+   */
+  serviceConfig?: string | object;
+  /** Read service configs from DNS TXT records (`_grpc_config.<host>`); default false. */
+  serviceConfigFromDns?: boolean;
+  /** Shortest time between two DNS resolutions, which the channel asks for after failures and GOAWAYs (default 30 s). */
+  dnsMinResolutionIntervalMs?: number;
 }
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
@@ -44,16 +55,31 @@ function checkOptions(options: ChannelOptions): void {
       throw new RangeError(`ChannelOptions.${name} must be a positive number of milliseconds, got ${String(value)}`);
     }
   }
+  const dnsInterval = options.dnsMinResolutionIntervalMs;
+  if (dnsInterval !== undefined && !(typeof dnsInterval === 'number' && dnsInterval >= 0)) {
+    throw new RangeError(`ChannelOptions.dnsMinResolutionIntervalMs must be a number of milliseconds, got ${String(dnsInterval)}`);
+  }
   const idle = options.idleTimeoutMs;
   if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
     throw new RangeError(`ChannelOptions.idleTimeoutMs must be a number of milliseconds (0 disables it), got ${String(idle)}`);
   }
 }
 
+/** The channel's default service config, checked now so that a bad one fails the constructor. */
+function defaultServiceConfig(input: string | object | undefined): ServiceConfig | undefined {
+  if (input === undefined) return undefined;
+  const config = parseServiceConfig(input);
+  const unsupported = unsupportedFeature(config);
+  if (unsupported) throw new Error(`invalid service config: ${unsupported} is not supported by tsgrpc yet`);
+  return config;
+}
+
 /**
- * A connection to one target, shared by every stub and call made on it.
- * HTTP/2 multiplexes the calls; streams beyond the server's
- * MAX_CONCURRENT_STREAMS wait in the session until one finishes.
+ * A channel to one target (gRPC naming: `host:port`, `dns:///host:port`, `ipv4:a:p,b:p`,
+ * `unix:/path`, or a registered scheme), shared by every stub and call made on it. The
+ * resolver's addresses each get a subchannel; the load-balancing policy picks one per call.
+ * HTTP/2 multiplexes the calls; streams beyond the server's MAX_CONCURRENT_STREAMS wait in
+ * the session until one finishes.
  */
 export class Channel {
   private readonly connection: ConnectionManager;
@@ -61,7 +87,11 @@ export class Channel {
 
   constructor(readonly target: string, options: ChannelOptions = {}) {
     checkOptions(options);
-    this.connection = new ConnectionManager(parseTarget(target), options);
+    this.connection = new ConnectionManager(target, {
+      ...options,
+      serviceConfig: defaultServiceConfig(options.serviceConfig),
+      resolver: { serviceConfigFromDns: options.serviceConfigFromDns, minResolutionIntervalMs: options.dnsMinResolutionIntervalMs },
+    });
     this.limits = {
       maxReceiveMessageSize: options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
       maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
@@ -78,7 +108,7 @@ export class Channel {
 
   serverStream<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): ResponseStream<Res> {
     const stream = new ResponseStream<Res>();
-    const call = new ClientCall(this.connection, method, this.limits, options, stream.sink());
+    const call = this.call(method, options, stream.sink());
     stream.attach(call);
     call.start();
     call.writeLast(request);
@@ -96,7 +126,7 @@ export class Channel {
 
   bidi<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions = {}): BidiStream<Req, Res> {
     const stream = new BidiStream<Req, Res>();
-    const call = new ClientCall(this.connection, method, this.limits, options, stream.sink());
+    const call = this.call(method, options, stream.sink());
     stream.attach(call);
     call.start();
     return stream;
@@ -147,6 +177,15 @@ export class Channel {
     return Number.isFinite(ms) ? ms : undefined;
   }
 
+  /** A call with the service config's methodConfig applied, when there is one for the method. */
+  private call<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): ClientCall<Req, Res> {
+    const config = this.connection.serviceConfig;
+    const methodConfig = config && methodConfigFor(config, method.path);
+    if (!methodConfig) return new ClientCall(this.connection, method, this.limits, options, sink);
+    const applied = applyMethodConfig(options, this.limits, methodConfig);
+    return new ClientCall(this.connection, method, applied.limits, applied.options, sink);
+  }
+
   private singleResponseCall<Req, Res>(
     method: MethodDefinition<Req, Res>,
     options: CallOptions,
@@ -154,7 +193,7 @@ export class Channel {
     reject: (e: GrpcError) => void,
   ): ClientCall<Req, Res> {
     let response: { value: Res } | undefined;
-    const call: ClientCall<Req, Res> = new ClientCall(this.connection, method, this.limits, options, {
+    const call: ClientCall<Req, Res> = this.call(method, options, {
       message(value) {
         if (response) {
           call.cancelWith(new GrpcError(Status.UNIMPLEMENTED, `${method.path}: the server sent more than one response message for a single-response method`));

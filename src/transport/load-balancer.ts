@@ -1,7 +1,5 @@
+import type { ConnectivityState } from './connectivity.js';
 import type { Address } from './target-uri.js';
-
-/** Connectivity states, as in grpc/grpc doc/connectivity-semantics-and-api.md. */
-export type ConnectivityState = 'IDLE' | 'CONNECTING' | 'READY' | 'TRANSIENT_FAILURE' | 'SHUTDOWN';
 
 /** What a load balancer sees of one connection to one address. */
 export interface SubchannelHandle {

@@ -1,3 +1,4 @@
+import { ConnectivityState } from './connectivity.js';
 import { allFailed, failPicker, readyPicker, registerLoadBalancer, waitPicker, type BalancerHelper, type LoadBalancer, type SubchannelHandle } from './load-balancer.js';
 import { formatAddress, type Address } from './target-uri.js';
 
@@ -7,6 +8,7 @@ import { formatAddress, type Address } from './target-uri.js';
  * starts over from the first address of the newest list.
  */
 class PickFirst implements LoadBalancer {
+  private addresses: Address[] = [];
   private subchannels: SubchannelHandle[] = [];
   private unwatch: (() => void)[] = [];
   private selected: SubchannelHandle | undefined;
@@ -16,13 +18,12 @@ class PickFirst implements LoadBalancer {
   constructor(private readonly helper: BalancerHelper) {}
 
   updateAddresses(addresses: Address[]): void {
+    this.addresses = addresses;
     const keep = this.selected && addresses.some((a) => formatAddress(a) === formatAddress(this.selected!.address));
     if (keep) return; // Still a valid choice: do not disturb calls on a working connection.
-    this.reset();
-    this.subchannels = addresses.map((a) => this.helper.createSubchannel(a));
-    this.unwatch = this.subchannels.map((s) => s.watch(() => this.changed(s)));
+    this.rebuild();
     if (this.subchannels.length === 0) {
-      this.helper.update('TRANSIENT_FAILURE', failPicker(new Error('the resolver returned no addresses')));
+      this.helper.update(ConnectivityState.TRANSIENT_FAILURE, failPicker(new Error('the resolver returned no addresses')));
       return;
     }
     if (!this.idle) this.start();
@@ -38,36 +39,43 @@ class PickFirst implements LoadBalancer {
     this.reset();
   }
 
+  private rebuild(): void {
+    this.reset();
+    this.subchannels = this.addresses.map((a) => this.helper.createSubchannel(a));
+    this.unwatch = this.subchannels.map((s) => s.watch(() => this.changed(s)));
+  }
+
   private start(): void {
     this.attempt = 0;
-    this.helper.update('CONNECTING', waitPicker);
+    this.helper.update(ConnectivityState.CONNECTING, waitPicker);
     this.subchannels[0].connect();
   }
 
   private changed(subchannel: SubchannelHandle): void {
     if (this.selected) {
-      if (subchannel !== this.selected || subchannel.state === 'READY') return;
+      if (subchannel !== this.selected || subchannel.state === ConnectivityState.READY) return;
       // The chosen connection was lost: go idle until the next call, with fresh addresses.
-      this.selected = undefined;
       this.idle = true;
+      this.rebuild();
       this.helper.requestResolution();
-      this.helper.update('IDLE', waitPicker);
+      this.helper.update(ConnectivityState.IDLE, waitPicker);
       return;
     }
-    if (subchannel.state === 'READY') {
+    if (subchannel.state === ConnectivityState.READY) {
       this.selected = subchannel;
       for (const other of this.subchannels) if (other !== subchannel) other.release();
-      this.helper.update('READY', readyPicker(subchannel));
+      this.subchannels = [subchannel];
+      this.helper.update(ConnectivityState.READY, readyPicker(subchannel));
       return;
     }
-    if (subchannel.state === 'TRANSIENT_FAILURE' && subchannel === this.subchannels[this.attempt]) {
+    if (subchannel.state === ConnectivityState.TRANSIENT_FAILURE && subchannel === this.subchannels[this.attempt]) {
       this.attempt++;
       if (this.attempt < this.subchannels.length) {
         this.subchannels[this.attempt].connect();
         return;
       }
       // Every address failed once: report it, re-resolve, and keep trying from the top as backoffs expire.
-      this.helper.update('TRANSIENT_FAILURE', failPicker(allFailed(this.subchannels)));
+      this.helper.update(ConnectivityState.TRANSIENT_FAILURE, failPicker(allFailed(this.subchannels)));
       this.helper.requestResolution();
       this.attempt = 0;
       this.subchannels[0].connect();

@@ -1,3 +1,4 @@
+import { ConnectivityState } from './connectivity.js';
 import { allFailed, failPicker, registerLoadBalancer, waitPicker, type BalancerHelper, type LoadBalancer, type Pick, type Picker, type SubchannelHandle } from './load-balancer.js';
 import { formatAddress, type Address } from './target-uri.js';
 
@@ -43,23 +44,26 @@ class RoundRobin implements LoadBalancer {
   }
 
   private changed(subchannel: SubchannelHandle): void {
-    if (subchannel.state === 'TRANSIENT_FAILURE') this.helper.requestResolution();
-    // Reconnect whatever dropped; a subchannel in backoff waits out its delay first.
-    if (subchannel.state === 'IDLE' || subchannel.state === 'TRANSIENT_FAILURE') subchannel.connect();
+    // A connection that failed or went away (GOAWAY, lost) may mean the address set changed: re-resolve,
+    // and reconnect it; a subchannel in backoff waits out its delay first.
+    if (subchannel.state === ConnectivityState.IDLE || subchannel.state === ConnectivityState.TRANSIENT_FAILURE) {
+      this.helper.requestResolution();
+      subchannel.connect();
+    }
     this.publish();
   }
 
   private publish(): void {
     const all = [...this.subchannels.values()].map((e) => e.subchannel);
-    const ready = all.filter((s) => s.state === 'READY');
+    const ready = all.filter((s) => s.state === ConnectivityState.READY);
     if (ready.length > 0) {
-      this.helper.update('READY', this.rotation(ready));
+      this.helper.update(ConnectivityState.READY, this.rotation(ready));
     } else if (all.length === 0) {
-      this.helper.update('TRANSIENT_FAILURE', failPicker(new Error('the resolver returned no addresses')));
-    } else if (all.some((s) => s.state === 'CONNECTING' || s.state === 'IDLE')) {
-      this.helper.update('CONNECTING', waitPicker);
+      this.helper.update(ConnectivityState.TRANSIENT_FAILURE, failPicker(new Error('the resolver returned no addresses')));
+    } else if (all.some((s) => s.state === ConnectivityState.CONNECTING || s.state === ConnectivityState.IDLE)) {
+      this.helper.update(ConnectivityState.CONNECTING, waitPicker);
     } else {
-      this.helper.update('TRANSIENT_FAILURE', failPicker(allFailed(all)));
+      this.helper.update(ConnectivityState.TRANSIENT_FAILURE, failPicker(allFailed(all)));
     }
   }
 
