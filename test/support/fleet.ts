@@ -15,6 +15,8 @@ export interface Replica {
   kill(): void;
   /** Listens again on the same address and port. */
   restart(): Promise<void>;
+  /** Listens again on the same address, on `port`. */
+  restartOn(port: number): Promise<void>;
 }
 
 async function listen(host: string, port: number): Promise<{ server: Server; seen: Observations; port: number }> {
@@ -40,10 +42,12 @@ export async function startFleet(hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3']
         },
         calls: () => replica.seen.contexts.length,
         kill: () => replica.server.forceShutdown(),
-        async restart() {
-          const next = await listen(host, replica.port);
+        restart: () => replica.restartOn(replica.port),
+        async restartOn(port) {
+          const next = await listen(host, port);
           replica.server = next.server;
           replica.seen = next.seen;
+          replica.port = port;
         },
       };
       return replica;

@@ -6,12 +6,12 @@ import type { Replica } from './fleet.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `condition` every 20 ms; throws `what` after `withinMs`. */
-export async function until(condition: () => boolean, what: string, withinMs = 10_000): Promise<void> {
+/** Polls `condition`, running `step` (or sleeping 20 ms) in between; throws `what` after `withinMs`. */
+export async function until(condition: () => boolean, what: string, withinMs = 10_000, step: () => Promise<unknown> = () => sleep(20)): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
+    await step();
   }
 }
 
