@@ -1,4 +1,6 @@
 import type { Metadata } from '../wire/metadata.js';
+import type { CallCredentials } from './call-credentials.js';
+import type { ClientInterceptor } from './interceptors.js';
 
 export interface CallOptions {
   /** Milliseconds the call may take; sent as grpc-timeout and enforced here too. */
@@ -21,6 +23,10 @@ export interface CallOptions {
   onHeader?(metadata: Metadata): void;
   /** Called with the trailing metadata when the call ends (also on error). */
   onTrailer?(metadata: Metadata): void;
+  /** Interceptors for this call only, run inside (after) the channel's. */
+  interceptors?: readonly ClientInterceptor[];
+  /** Credentials for this call, applied after the channel's. */
+  callCredentials?: CallCredentials;
 }
 
 /** Milliseconds from now until the effective deadline, or undefined for none. */

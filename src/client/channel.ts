@@ -7,7 +7,11 @@ import { ConnectivityState } from '../transport/connectivity.js';
 import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
 import { methodConfigFor, parseServiceConfig, unsupportedFeature, type ServiceConfig } from '../transport/service-config.js';
 import type { CallOptions } from './call-options.js';
+import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
+import type { CallHandle } from './call-handle.js';
 import { ClientCall, type CallLimits, type ResponseSink } from './client-call.js';
+import { InterceptedCall } from './intercepted-call.js';
+import type { ClientInterceptor } from './interceptors.js';
 import { applyMethodConfig } from './method-config.js';
 import { BidiStream, ResponseStream } from './streams.js';
 
@@ -22,6 +26,16 @@ export interface ChannelOptions {
   maxBackoffMs?: number;
   /** How long connecting may take, up to the server's HTTP/2 SETTINGS (default 20 s). */
   connectTimeoutMs?: number;
+  /** Interceptors for every call on this channel; the first is outermost (see README). */
+  interceptors?: readonly ClientInterceptor[];
+  /** Credentials for every call on this channel (composed with `tls`, the channel credentials). */
+  callCredentials?: CallCredentials;
+  /**
+   * Call credentials carry secrets, so by default they are refused on a
+   * plaintext channel. 'loopback' allows them to 127.0.0.0/8, ::1, localhost
+   * and unix sockets; true allows them anywhere.
+   */
+  allowInsecureCallCredentials?: InsecureCallCredentialsPolicy;
   /**
    * Send an HTTP/2 PING this often and drop the connection (failing its calls with UNAVAILABLE) when the
    * ACK does not come within `keepaliveTimeoutMs`. Default: no pings. A server that finds this too
@@ -84,18 +98,33 @@ function defaultServiceConfig(input: string | object | undefined): ServiceConfig
 export class Channel {
   private readonly connection: ConnectionManager;
   private readonly limits: CallLimits;
+  /** The channel's interceptors and credentials layer; empty means calls take the plain path. */
+  private readonly interceptors: readonly ClientInterceptor[];
+  private readonly options: ChannelOptions;
 
   constructor(readonly target: string, options: ChannelOptions = {}) {
     checkOptions(options);
+    this.options = options;
+    const policy = options.allowInsecureCallCredentials ?? false;
+    if (policy !== false && policy !== true && policy !== 'loopback') {
+      throw new TypeError(`allowInsecureCallCredentials must be false, true or "loopback", not ${JSON.stringify(policy)}`);
+    }
     this.connection = new ConnectionManager(target, {
       ...options,
       serviceConfig: defaultServiceConfig(options.serviceConfig),
       resolver: { serviceConfigFromDns: options.serviceConfigFromDns, minResolutionIntervalMs: options.dnsMinResolutionIntervalMs },
     });
+    if (options.callCredentials) {
+      const problem = insecureCredentialsProblem(this.connection, !!options.tls, policy);
+      if (problem) throw new Error(problem);
+    }
     this.limits = {
       maxReceiveMessageSize: options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
       maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
     };
+    const interceptors = [...(options.interceptors ?? [])];
+    if (options.callCredentials) interceptors.push(callCredentialsInterceptor(options.callCredentials, this.connection.authority, undefined));
+    this.interceptors = interceptors;
   }
 
   unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
@@ -108,7 +137,7 @@ export class Channel {
 
   serverStream<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): ResponseStream<Res> {
     const stream = new ResponseStream<Res>();
-    const call = this.call(method, options, stream.sink());
+    const call = this.createCall(method, options, stream.sink());
     stream.attach(call);
     call.start();
     call.writeLast(request);
@@ -126,7 +155,7 @@ export class Channel {
 
   bidi<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions = {}): BidiStream<Req, Res> {
     const stream = new BidiStream<Req, Res>();
-    const call = this.call(method, options, stream.sink());
+    const call = this.createCall(method, options, stream.sink());
     stream.attach(call);
     call.start();
     return stream;
@@ -177,13 +206,29 @@ export class Channel {
     return Number.isFinite(ms) ? ms : undefined;
   }
 
-  /** A call with the service config's methodConfig applied, when there is one for the method. */
-  private call<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): ClientCall<Req, Res> {
+  /** A plain ClientCall unless something intercepts: calls without interceptors or credentials allocate nothing extra. */
+  private createCall<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): CallHandle<Req> {
+    let limits = this.limits;
     const config = this.connection.serviceConfig;
     const methodConfig = config && methodConfigFor(config, method.path);
-    if (!methodConfig) return new ClientCall(this.connection, method, this.limits, options, sink);
-    const applied = applyMethodConfig(options, this.limits, methodConfig);
-    return new ClientCall(this.connection, method, applied.limits, applied.options, sink);
+    if (methodConfig) ({ options, limits } = applyMethodConfig(options, limits, methodConfig));
+    if (this.interceptors.length === 0 && !options.interceptors && !options.callCredentials) {
+      return new ClientCall(this.connection, method, limits, options, sink);
+    }
+    return new InterceptedCall(this.connection, method, limits, options, sink, this.chainFor(options), this.target);
+  }
+
+  /** Channel interceptors, then the call's, then the credentials layer nearest the network. */
+  private chainFor(options: CallOptions): readonly ClientInterceptor[] {
+    if (!options.interceptors && !options.callCredentials) return this.interceptors;
+    const chain = [...(this.options.interceptors ?? []), ...(options.interceptors ?? [])];
+    let credentials = this.options.callCredentials;
+    if (options.callCredentials) credentials = credentials ? credentials.compose(options.callCredentials) : options.callCredentials;
+    if (credentials) {
+      const refusal = insecureCredentialsProblem(this.connection, !!this.options.tls, this.options.allowInsecureCallCredentials ?? false);
+      chain.push(callCredentialsInterceptor(credentials, this.connection.authority, refusal));
+    }
+    return chain;
   }
 
   private singleResponseCall<Req, Res>(
@@ -191,9 +236,9 @@ export class Channel {
     options: CallOptions,
     resolve: (r: Res) => void,
     reject: (e: GrpcError) => void,
-  ): ClientCall<Req, Res> {
+  ): CallHandle<Req> {
     let response: { value: Res } | undefined;
-    const call: ClientCall<Req, Res> = this.call(method, options, {
+    const call: CallHandle<Req> = this.createCall(method, options, {
       message(value) {
         if (response) {
           call.cancelWith(new GrpcError(Status.UNIMPLEMENTED, `${method.path}: the server sent more than one response message for a single-response method`));
@@ -212,7 +257,7 @@ export class Channel {
 }
 
 /** Feeds a request source into a call, waiting for drain, and stops early if the call ends. */
-async function pump<Req>(requests: AsyncIterable<Req> | Iterable<Req>, call: ClientCall<Req, unknown>): Promise<void> {
+async function pump<Req>(requests: AsyncIterable<Req> | Iterable<Req>, call: CallHandle<Req>): Promise<void> {
   try {
     for await (const request of requests) {
       if (call.isFinished) break;

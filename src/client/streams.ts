@@ -3,7 +3,8 @@ import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { CompressedMessage, RECEIVE_QUEUE_BYTES } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
-import type { ClientCall, ResponseSink } from './client-call.js';
+import type { CallHandle } from './call-handle.js';
+import type { ResponseSink } from './client-call.js';
 
 /** A value that may be awaited later; its rejection is never reported as unhandled. */
 class Later<T> {
@@ -45,7 +46,7 @@ class Later<T> {
  * throws the call's GrpcError at the end, plus headers, trailers and cancel().
  */
 export class ResponseStream<Res> implements AsyncIterable<Res> {
-  protected call!: ClientCall<any, Res>;
+  protected call!: CallHandle<any>;
   // Compressed responses wait here compressed; they are inflated one at a time as the application reads.
   private readonly queue = new AsyncQueue<Res, Res | CompressedMessage<Res>>({
     byteLimit: RECEIVE_QUEUE_BYTES,
@@ -92,7 +93,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
     this.statusValue.resolve();
   }
 
-  /** The sink handed to the ClientCall that feeds this stream. */
+  /** The sink handed to the call that feeds this stream. */
   sink(): ResponseSink<Res> {
     return {
       wantsTrailers: true,
@@ -117,7 +118,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
     };
   }
 
-  attach(call: ClientCall<any, Res>): this {
+  attach(call: CallHandle<any>): this {
     this.call = call;
     return this;
   }

@@ -80,12 +80,10 @@ class ServerCallRunner {
   ) {
     this.kind = callKind(registered.definition);
     const deadline = timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs);
-    const socket = stream.session?.socket;
-    const peer = () => (socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown');
     this.ctx = new CallContext(
       rawHeaders,
       deadline,
-      peer,
+      stream.session?.socket,
       registered.definition.path,
       response,
     );

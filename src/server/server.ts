@@ -5,6 +5,7 @@ import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW
 import { checkServerKeepalive, watchServerKeepalive, type ServerKeepaliveOptions } from '../transport/server-keepalive.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
+import { interceptHandler, type ServerInterceptor } from './interceptors.js';
 import { parseListenAddress } from './listen-address.js';
 
 export type { ServerCallContext } from './context.js';
@@ -37,6 +38,8 @@ export interface ServerOptions extends ServerKeepaliveOptions {
   maxConcurrentStreams?: number;
   /** Sees errors that handlers threw which were not GrpcError (the client only gets UNKNOWN). */
   onHandlerError?: (error: unknown, method: string) => void;
+  /** Run around every call's handler; the first is outermost: it sees requests first and responses last. */
+  interceptors?: readonly ServerInterceptor[];
 }
 
 
@@ -60,7 +63,10 @@ export class Server {
     for (const method of Object.values(service.methods)) {
       const handler = implementation[method.name] ?? implementation[lowerCamel(method.name)];
       if (typeof handler === 'function') {
-        this.methods.set(method.path, { definition: method, handler: handler.bind(implementation) });
+        const bound = handler.bind(implementation);
+        const interceptors = this.options.interceptors;
+        const wrapped = interceptors && interceptors.length > 0 ? interceptHandler(method, bound, interceptors) : bound;
+        this.methods.set(method.path, { definition: method, handler: wrapped });
       }
     }
     return this;

@@ -1,22 +1,14 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-import tls from 'node:tls';
 import { Backoff } from './backoff.js';
 import { ConnectivityState, StateWatch, type StateListener } from './connectivity.js';
 import { KeepalivePinger, MAX_TIMER_MS } from './keepalive.js';
 import { CONNECTION_WINDOW, STREAM_WINDOW } from './message-io.js';
 import type { Target } from './target.js';
 import { formatAddress } from './target-uri.js';
+import { dialTls, type ClientTlsOptions } from './tls-dial.js';
 
-export interface ClientTlsOptions {
-  /** Root certificates to trust; the system's when omitted. */
-  ca?: string | Buffer;
-  /** Client certificate and key, for mTLS. */
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  /** Name checked against the server certificate and sent as :authority (for tests with fixed certificates). */
-  serverNameOverride?: string;
-}
+export type { ClientTlsOptions } from './tls-dial.js';
 
 export interface ConnectionOptions {
   tls?: ClientTlsOptions;
@@ -284,13 +276,6 @@ export class ClientConnection {
     const raw = target.kind === 'unix' ? net.connect(target.path) : net.connect({ host: target.host, port: target.port, noDelay: true });
     const tlsOptions = this.options.tls;
     if (!tlsOptions) return raw;
-    return tls.connect({
-      socket: raw,
-      servername: tlsOptions.serverNameOverride ?? (target.kind === 'tcp' ? target.serverName : undefined),
-      ca: tlsOptions.ca,
-      cert: tlsOptions.cert,
-      key: tlsOptions.key,
-      ALPNProtocols: ['h2'],
-    });
+    return dialTls(raw, target, tlsOptions);
   }
 }

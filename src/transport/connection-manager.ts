@@ -10,7 +10,7 @@ import { ResolvingBalancer } from './resolving-balancer.js';
 import type { ServiceConfig } from './service-config.js';
 import { Subchannel } from './subchannel.js';
 import { dialTarget } from './target.js';
-import type { Address } from './target-uri.js';
+import { isLoopbackTarget, type Address } from './target-uri.js';
 import './naming.js';
 
 export interface ManagerOptions extends ConnectionOptions {
@@ -56,12 +56,15 @@ export class ConnectionManager {
   /** The :authority calls carry: the TLS name override if set, else what the resolver says for the target. */
   readonly authority: string;
   readonly scheme: 'http' | 'https';
+  /** Whether the target names this machine only (sockets, localhost, 127.x, ::1). */
+  readonly loopback: boolean;
 
   /** Throws a clear error for a target no resolver understands. */
   constructor(readonly address: string, private readonly options: ManagerOptions = {}) {
     this.resolution = resolverFor(address);
     this.authority = options.tls?.serverNameOverride ?? this.resolution.factory.defaultAuthority(this.resolution.uri);
     this.scheme = options.tls ? 'https' : 'http';
+    this.loopback = isLoopbackTarget(this.resolution.uri);
     this.keepalive = { timeMs: options.keepaliveTimeMs ?? Infinity };
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   }

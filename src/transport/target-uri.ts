@@ -1,3 +1,5 @@
+import { isIPv4 } from 'node:net';
+
 /**
  * Channel targets as the gRPC naming doc defines them: `scheme:[//authority/]endpoint`,
  * with `dns` as the default scheme, so a bare `host:port` means `dns:///host:port`.
@@ -64,4 +66,23 @@ export function splitHostPort(text: string, defaultPort = DEFAULT_PORT): { host:
 export function formatAddress(address: Address): string {
   if (address.kind === 'unix') return `unix:${address.path}`;
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/**
+ * Whether a target names this machine only: sockets, `localhost`, or loopback IPs (every one,
+ * for address lists). Judged from the name alone, before any resolution.
+ */
+export function isLoopbackTarget(uri: TargetUri): boolean {
+  if (uri.scheme === 'unix' || uri.scheme === 'unix-abstract') return true;
+  if (uri.scheme !== 'dns' && uri.scheme !== 'ipv4' && uri.scheme !== 'ipv6') return false;
+  if (uri.scheme === 'dns' && uri.authority) return false;
+  const entries = uri.scheme === 'dns' ? [uri.endpoint] : uri.endpoint.split(',').filter(Boolean);
+  return entries.length > 0 && entries.every((entry) => {
+    try {
+      const { host } = splitHostPort(entry);
+      return host === 'localhost' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
+    } catch {
+      return false;
+    }
+  });
 }
