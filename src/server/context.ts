@@ -19,7 +19,10 @@ export interface ServerCallContext {
   readonly method: string;
   /** Trailing metadata, sent with the status. */
   readonly trailers: Metadata;
-  /** Whether the last request message arrived compressed. */
+  /**
+   * Whether a request message arrived compressed: for unary and server-streaming calls, the request;
+   * for request streams, the message the handler took last (read it right after each message).
+   */
   readonly requestCompressed: boolean;
   /** Sends response headers now, with the given metadata added. Later calls do nothing. */
   sendHeader(metadata?: Metadata): void;
