@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel, ConnectivityState, createClient, type ChannelOptions, type Client } from '../src/index.js';
 import { untilState } from './support/connectivity.js';
-import { startFleet, type Replica } from './support/fleet.js';
+import { startFleet, tagCalls, type Replica } from './support/fleet.js';
 import { callMany, observedPolicy, servedDuring, until } from './support/lb-helpers.js';
 import { probeService } from './support/probe.js';
 import { StaticNaming } from './support/static-resolver.js';
@@ -22,7 +22,7 @@ async function fleet(): Promise<Replica[]> {
 }
 
 function connect(target: string, options: ChannelOptions = {}): { channel: Channel; client: Client } {
-  const channel = new Channel(target, { ...FAST_RECONNECT, ...options });
+  const channel = new Channel(target, { ...FAST_RECONNECT, interceptors: [tagCalls], ...options });
   cleanups.push(() => channel.close());
   return { channel, client: createClient(probeService, channel) };
 }
@@ -32,8 +32,9 @@ const ipv4 = (replicas: Replica[]) => `ipv4:${replicas.map((r) => r.hostPort).jo
 /** Calls until every listed replica has served one: round_robin connects to all, but not at once. */
 async function untilAllServe(client: Client, replicas: Replica[]): Promise<void> {
   const start = replicas.map((r) => r.calls());
-  for (let i = 0; i < 500 && replicas.some((r, j) => r.calls() === start[j]); i++) await client.unary({}, { waitForReady: true, timeout: 10_000 });
-  expect(replicas.map((r, j) => r.calls() - start[j]).every((n) => n > 0)).toBe(true);
+  await until(() => replicas.every((r, j) => r.calls() > start[j]), 'every replica served a call', 10_000, () =>
+    client.unary({}, { waitForReady: true, timeout: 10_000 }),
+  );
 }
 
 describe('round_robin', () => {

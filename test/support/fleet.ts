@@ -1,5 +1,28 @@
-import { Server, type Address } from '../../src/index.js';
+import { Server, interceptCall, type Address, type ClientInterceptor, type ServerCallContext } from '../../src/index.js';
 import { Observations, probeImplementation, probeService } from './probe.js';
+
+/**
+ * Test files run in parallel and a killed server's port can be taken by another file's server,
+ * which the first file's channels may still be reconnecting to. Calls from this worker's
+ * channels carry this tag, and replicas count only those.
+ */
+export const FLEET_TAG = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+
+/** Add to a channel's interceptors so that its calls count in `Replica.calls()`. */
+export const tagCalls: ClientInterceptor = (_call, next) =>
+  interceptCall(next(), {
+    start(metadata, proceed) {
+      metadata.set('x-fleet-tag', FLEET_TAG);
+      proceed(metadata);
+    },
+  });
+
+/** How many of the calls a server saw came from this worker's tagged channels. */
+export function taggedCalls(contexts: readonly ServerCallContext[]): number {
+  let n = 0;
+  for (const c of contexts) if (c.metadata.get('x-fleet-tag') === FLEET_TAG) n++;
+  return n;
+}
 
 /** One probe server on one loopback address, counting the calls it served. */
 export interface Replica {
@@ -10,6 +33,7 @@ export interface Replica {
   readonly address: Address;
   /** ip:port, for ipv4: targets. */
   readonly hostPort: string;
+  /** Calls served from channels with the `tagCalls` interceptor. */
   calls(): number;
   /** Hard stop: every connection is dropped, in-flight calls fail. */
   kill(): void;
@@ -40,7 +64,7 @@ export async function startFleet(hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3']
         get hostPort() {
           return `${host}:${replica.port}`;
         },
-        calls: () => replica.seen.contexts.length,
+        calls: () => taggedCalls(replica.seen.contexts),
         kill: () => replica.server.forceShutdown(),
         restart: () => replica.restartOn(replica.port),
         async restartOn(port) {
