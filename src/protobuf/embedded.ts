@@ -1,4 +1,4 @@
-import protobuf from 'protobufjs';
+import { protobufjs, type Protobuf } from './runtime.js';
 import type { MethodDefinition, ServiceDefinition } from '../service.js';
 import { rememberFileName, rememberServiceRoot } from './sources.js';
 
@@ -10,17 +10,17 @@ import { rememberFileName, rememberServiceRoot } from './sources.js';
  * their own messages and must not depend on user-facing conversion options.
  */
 export class EmbeddedProto {
-  readonly root = new protobuf.Root();
+  readonly root = new (protobufjs().Root)();
 
   constructor(readonly fileName: string, source: string) {
-    protobuf.parse(source, this.root, { keepCase: true });
+    protobufjs().parse(source, this.root, { keepCase: true });
     this.root.resolveAll();
     markFile(this.root, fileName);
     rememberFileName(this.root, fileName, fileName);
   }
 
   /** A message type by its fully-qualified name. */
-  type(fullName: string): protobuf.Type {
+  type(fullName: string): Protobuf.Type {
     return this.root.lookupType(fullName);
   }
 
@@ -49,9 +49,9 @@ export class EmbeddedProto {
 }
 
 /** protobuf.parse only records file names when Root#load drives it, so tag the declarations here. */
-function markFile(ns: protobuf.NamespaceBase, fileName: string): void {
+function markFile(ns: Protobuf.NamespaceBase, fileName: string): void {
   for (const nested of ns.nestedArray) {
     nested.filename = fileName;
-    if (nested instanceof protobuf.Namespace) markFile(nested, fileName);
+    if (nested instanceof protobufjs().Namespace) markFile(nested, fileName);
   }
 }

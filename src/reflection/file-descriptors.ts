@@ -1,4 +1,4 @@
-import protobuf from 'protobufjs';
+import { protobufjs, type Protobuf } from '../protobuf/runtime.js';
 import { bare, collectDeclarations, fileOf, type Declaration } from './source-files.js';
 
 /**
@@ -20,7 +20,7 @@ export interface BuiltFile {
   messages: string[];
 }
 
-export function buildFiles(root: protobuf.Root): BuiltFile[] {
+export function buildFiles(root: Protobuf.Root): BuiltFile[] {
   const files: BuiltFile[] = [];
   for (const [name, { pkg, items }] of collectDeclarations(root)) files.push(new FileBuilder(root, name, pkg).build(items));
   return files;
@@ -45,7 +45,7 @@ class FileBuilder {
   private readonly messages: string[] = [];
   private edition = 'proto2';
 
-  constructor(private readonly root: protobuf.Root, private readonly name: string, private readonly pkg: string) {}
+  constructor(private readonly root: Protobuf.Root, private readonly name: string, private readonly pkg: string) {}
 
   build(items: Declaration[]): BuiltFile {
     const descriptor: Record<string, unknown> = { name: this.name };
@@ -56,9 +56,9 @@ class FileBuilder {
     const extension: unknown[] = [];
     this.edition = editionOf(items[0]);
     for (const item of items) {
-      if (item instanceof protobuf.Type) messageType.push(this.message(item));
-      else if (item instanceof protobuf.Enum) enumType.push(this.enumeration(item));
-      else if (item instanceof protobuf.Service) service.push(this.service(item));
+      if (item instanceof protobufjs().Type) messageType.push(this.message(item));
+      else if (item instanceof protobufjs().Enum) enumType.push(this.enumeration(item));
+      else if (item instanceof protobufjs().Service) service.push(this.service(item));
       else extension.push(this.extension(item));
     }
     Object.assign(descriptor, { message_type: messageType, enum_type: enumType, service, extension });
@@ -68,7 +68,7 @@ class FileBuilder {
     return { name: this.name, dependencies: [...this.dependencies], descriptor, symbols: this.symbols, extensions: this.extensions, messages: this.messages };
   }
 
-  private message(type: protobuf.Type): Record<string, unknown> {
+  private message(type: Protobuf.Type): Record<string, unknown> {
     this.declare(type);
     this.messages.push(bare(type.fullName));
     const fields = type.fieldsArray.filter((f) => !f.declaringField); // sister fields of extensions live in their own file
@@ -79,14 +79,14 @@ class FileBuilder {
     const extension: unknown[] = [];
     const field = fields.map((f) => {
       this.declare(f);
-      if (f instanceof protobuf.MapField) nestedType.push(this.mapEntry(f));
+      if (f instanceof protobufjs().MapField) nestedType.push(this.mapEntry(f));
       return this.field(f, oneofs);
     });
     for (const oneof of oneofs) this.declare(oneof);
     for (const nested of type.nestedArray) {
-      if (nested instanceof protobuf.Type) nestedType.push(this.message(nested));
-      else if (nested instanceof protobuf.Enum) enumType.push(this.enumeration(nested));
-      else if (nested instanceof protobuf.Field) extension.push(this.extension(nested));
+      if (nested instanceof protobufjs().Type) nestedType.push(this.message(nested));
+      else if (nested instanceof protobufjs().Enum) enumType.push(this.enumeration(nested));
+      else if (nested instanceof protobufjs().Field) extension.push(this.extension(nested));
     }
     const out: Record<string, unknown> = {
       name: type.name, field, nested_type: nestedType, enum_type: enumType, extension,
@@ -99,10 +99,10 @@ class FileBuilder {
     return out;
   }
 
-  private field(field: protobuf.Field | protobuf.MapField, oneofs: protobuf.OneOf[]): Record<string, unknown> {
+  private field(field: Protobuf.Field | Protobuf.MapField, oneofs: Protobuf.OneOf[]): Record<string, unknown> {
     const name = protoName(field);
     const out: Record<string, unknown> = { name, number: field.id, json_name: jsonName(name) };
-    if (field instanceof protobuf.MapField) {
+    if (field instanceof protobufjs().MapField) {
       Object.assign(out, { label: LABEL_REPEATED, type: TYPE_MESSAGE, type_name: `${field.parent!.fullName}.${mapEntryName(name)}` });
       return out;
     }
@@ -119,19 +119,19 @@ class FileBuilder {
     return out;
   }
 
-  private fieldType(field: protobuf.FieldBase): Record<string, unknown> {
+  private fieldType(field: Protobuf.FieldBase): Record<string, unknown> {
     const scalar = scalarTypes[field.type];
     if (scalar !== undefined && !field.resolvedType) return { type: scalar };
     const target = field.resolve().resolvedType;
     if (!target) throw new Error(`reflection: type ${field.type} of ${field.fullName} did not resolve`);
     this.refer(target);
     const group = (target as { group?: boolean }).group || (field as { delimited?: boolean }).delimited;
-    const type = target instanceof protobuf.Enum ? TYPE_ENUM : group ? TYPE_GROUP : TYPE_MESSAGE;
+    const type = target instanceof protobufjs().Enum ? TYPE_ENUM : group ? TYPE_GROUP : TYPE_MESSAGE;
     return { type, type_name: target.fullName };
   }
 
   /** protoc's map entry: a nested message with key = 1 and value = 2, flagged map_entry. */
-  private mapEntry(field: protobuf.MapField): Record<string, unknown> {
+  private mapEntry(field: Protobuf.MapField): Record<string, unknown> {
     const value: Record<string, unknown> = { name: 'value', number: 2, label: LABEL_OPTIONAL, json_name: 'value', ...this.fieldType(field) };
     return {
       name: mapEntryName(protoName(field)),
@@ -140,7 +140,7 @@ class FileBuilder {
     };
   }
 
-  private extension(field: protobuf.Field): Record<string, unknown> {
+  private extension(field: Protobuf.Field): Record<string, unknown> {
     this.declare(field);
     const extendee = field.extensionField?.parent ?? field.parent?.lookupType(field.extend!);
     if (!extendee) throw new Error(`reflection: extended type ${field.extend} of ${field.fullName} did not resolve`);
@@ -149,7 +149,7 @@ class FileBuilder {
     return { ...this.field(field, []), extendee: extendee.fullName };
   }
 
-  private enumeration(e: protobuf.Enum): Record<string, unknown> {
+  private enumeration(e: Protobuf.Enum): Record<string, unknown> {
     this.declare(e);
     // Enum values are scoped next to their enum, not inside it.
     const scope = bare(e.parent?.fullName ?? '');
@@ -169,7 +169,7 @@ class FileBuilder {
     return out;
   }
 
-  private service(service: protobuf.Service): Record<string, unknown> {
+  private service(service: Protobuf.Service): Record<string, unknown> {
     this.declare(service);
     const method = service.methodsArray.map((m) => {
       this.declare(m);
@@ -189,26 +189,26 @@ class FileBuilder {
     return out;
   }
 
-  private declare(object: protobuf.ReflectionObject): void {
+  private declare(object: Protobuf.ReflectionObject): void {
     this.symbols.push(bare(object.fullName));
   }
 
-  private refer(target: protobuf.ReflectionObject): void {
+  private refer(target: Protobuf.ReflectionObject): void {
     const file = fileOf(this.root, target);
     if (file !== this.name) this.dependencies.add(file);
   }
 }
 
-function editionOf(object: protobuf.ReflectionObject | undefined): string {
+function editionOf(object: Protobuf.ReflectionObject | undefined): string {
   const edition = (object as { _edition?: string } | undefined)?._edition;
   return edition ?? 'proto3';
 }
 
-function isSynthetic(oneof: protobuf.OneOf): boolean {
+function isSynthetic(oneof: Protobuf.OneOf): boolean {
   return oneof.fieldsArray.length === 1 && Boolean(oneof.fieldsArray[0].options?.proto3_optional);
 }
 
-function protoName(field: protobuf.FieldBase): string {
+function protoName(field: Protobuf.FieldBase): string {
   return (field as { protoName?: string }).protoName ?? field.name;
 }
 

@@ -1,8 +1,8 @@
-import protobuf from 'protobufjs';
+import { protobufjs, type Protobuf } from '../protobuf/runtime.js';
 import { protoFileName } from '../protobuf/sources.js';
 
 /** What a .proto file declares at its top level. */
-export type Declaration = protobuf.Type | protobuf.Enum | protobuf.Service | protobuf.Field;
+export type Declaration = Protobuf.Type | Protobuf.Enum | Protobuf.Service | Protobuf.Field;
 
 export interface FileDeclarations {
   pkg: string;
@@ -10,31 +10,31 @@ export interface FileDeclarations {
 }
 
 /** A Root's top-level declarations grouped by the file they came from, in declaration order. */
-export function collectDeclarations(root: protobuf.Root): Map<string, FileDeclarations> {
+export function collectDeclarations(root: Protobuf.Root): Map<string, FileDeclarations> {
   const out = new Map<string, FileDeclarations>();
   collect(root, root, out);
   return out;
 }
 
-function collect(root: protobuf.Root, ns: protobuf.NamespaceBase, out: Map<string, FileDeclarations>): void {
+function collect(root: Protobuf.Root, ns: Protobuf.NamespaceBase, out: Map<string, FileDeclarations>): void {
   for (const nested of ns.nestedArray) {
-    const isDeclaration = nested instanceof protobuf.Type || nested instanceof protobuf.Service
-      || nested instanceof protobuf.Enum || nested instanceof protobuf.Field;
+    const isDeclaration = nested instanceof protobufjs().Type || nested instanceof protobufjs().Service
+      || nested instanceof protobufjs().Enum || nested instanceof protobufjs().Field;
     if (isDeclaration) {
       const file = fileOf(root, nested);
       let entry = out.get(file);
       if (!entry) out.set(file, (entry = { pkg: bare(ns.fullName), items: [] }));
       entry.items.push(nested as Declaration);
-    } else if (nested instanceof protobuf.Namespace) {
+    } else if (nested instanceof protobufjs().Namespace) {
       collect(root, nested, out);
     }
   }
 }
 
 /** The file a declaration (or the top-level declaration around it) came from. */
-export function fileOf(root: protobuf.Root, object: protobuf.ReflectionObject): string {
+export function fileOf(root: Protobuf.Root, object: Protobuf.ReflectionObject): string {
   let top = object;
-  while (top.parent && (top.parent instanceof protobuf.Type || top.parent instanceof protobuf.Service)) top = top.parent;
+  while (top.parent && (top.parent instanceof protobufjs().Type || top.parent instanceof protobufjs().Service)) top = top.parent;
   if (top.filename) return protoFileName(root, top.filename) ?? top.filename;
   const bundled = bundledFiles().get(top.fullName);
   if (bundled) return bundled;
@@ -49,7 +49,7 @@ let bundled: Map<string, string> | undefined;
 function bundledFiles(): Map<string, string> {
   if (bundled) return bundled;
   bundled = new Map();
-  for (const [file, json] of Object.entries(protobuf.common as unknown as Record<string, any>)) {
+  for (const [file, json] of Object.entries(protobufjs().common as unknown as Record<string, any>)) {
     if (typeof json !== 'object' || !json) continue;
     const declarations = json?.nested?.google?.nested?.protobuf?.nested ?? {};
     for (const name of Object.keys(declarations)) bundled.set(`.google.protobuf.${name}`, file);

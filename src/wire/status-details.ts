@@ -1,4 +1,10 @@
-import protobuf from 'protobufjs/minimal.js';
+import { createRequire } from 'node:module';
+import type * as Minimal from 'protobufjs/minimal.js';
+
+// Loaded on the first rich status, not at start-up (bring-your-own-codec users never load protobufjs).
+const require = createRequire(import.meta.url);
+let minimal: typeof Minimal | undefined;
+const protobuf = (): typeof Minimal => (minimal ??= require('protobufjs/minimal.js') as typeof Minimal);
 
 /** google.rpc.Status as carried in grpc-status-details-bin. */
 export interface RichStatus {
@@ -9,7 +15,7 @@ export interface RichStatus {
 
 // Field numbers from google/rpc/status.proto and google/protobuf/any.proto.
 export function decodeStatusDetails(bytes: Uint8Array): RichStatus {
-  const reader = protobuf.Reader.create(bytes);
+  const reader = protobuf().Reader.create(bytes);
   const status: RichStatus = { code: 0, message: '', details: [] };
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
@@ -24,7 +30,7 @@ export function decodeStatusDetails(bytes: Uint8Array): RichStatus {
 }
 
 function decodeAny(bytes: Uint8Array): { typeUrl: string; value: Buffer } {
-  const reader = protobuf.Reader.create(bytes);
+  const reader = protobuf().Reader.create(bytes);
   const any = { typeUrl: '', value: Buffer.alloc(0) };
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
@@ -36,7 +42,7 @@ function decodeAny(bytes: Uint8Array): { typeUrl: string; value: Buffer } {
 }
 
 export function encodeStatusDetails(status: RichStatus): Buffer {
-  const writer = protobuf.Writer.create();
+  const writer = protobuf().Writer.create();
   if (status.code) writer.uint32(8).int32(status.code);
   if (status.message) writer.uint32(18).string(status.message);
   for (const d of status.details) {
