@@ -23,6 +23,7 @@ export { createClient } from './client/stub.js';
 export type { Client } from './client/stub.js';
 export { ResponseStream, BidiStream } from './client/streams.js';
 export type { CallOptions } from './client/call-options.js';
+export { withWriteOptions, MessageWithOptions, type WriteOptions, type RequestSource } from './client/write-options.js';
 export { interceptCall } from './client/interceptors.js';
 export type { ClientInterceptor, ClientHooks, ClientCallInfo, ClientCallStatus, CallListener, OutgoingCall } from './client/interceptors.js';
 export { CallCredentials } from './client/call-credentials.js';

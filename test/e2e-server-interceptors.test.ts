@@ -246,9 +246,12 @@ describe('server interceptors', () => {
     stream.cancel();
     await abort;
     for (let i = 0; i < 100 && samples.length < 7; i++) await sleep(20);
+    // The client's deadline timer starts before the server's (which counts from when the headers arrive), so
+    // under load the client's reset can reach the server first: the server then sees a cancel, as grpc-go's does.
+    const expired = samples[5]?.code === Status.CANCELLED ? Status.CANCELLED : Status.DEADLINE_EXCEEDED;
     expect(samples.map((s) => [s.method.split('/').pop(), s.code])).toEqual([
       ['Unary', 0], ['ServerStream', 0], ['ClientStream', 0], ['Bidi', 0],
-      ['Unary', Status.ALREADY_EXISTS], ['Unary', Status.DEADLINE_EXCEEDED], ['ServerStream', Status.CANCELLED],
+      ['Unary', Status.ALREADY_EXISTS], ['Unary', expired], ['ServerStream', Status.CANCELLED],
     ]);
     expect(samples[5].ms).toBeGreaterThanOrEqual(50);
   });

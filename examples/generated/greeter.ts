@@ -58,7 +58,7 @@ export interface NumberInit {
 export interface GreeterClient {
   sayHello(request: HelloRequestInit, options?: tsgrpc.CallOptions): Promise<HelloReply>;
   countTo(request: CountRequestInit, options?: tsgrpc.CallOptions): tsgrpc.ResponseStream<Number>;
-  sum(requests: AsyncIterable<NumberInit> | Iterable<NumberInit>, options?: tsgrpc.CallOptions): Promise<Number>;
+  sum(requests: tsgrpc.RequestSource<NumberInit>, options?: tsgrpc.CallOptions): Promise<Number>;
   chat(options?: tsgrpc.CallOptions): tsgrpc.BidiStream<HelloRequestInit, HelloReply>;
 }
 

@@ -12,6 +12,8 @@ export interface CallHandle<Req> {
   write(request: Req, compress?: boolean): Promise<void>;
   /** Sends the only request and half-closes. */
   writeLast(request: Req): void;
+  /** Starts the call with its only request, half-closing with it (unary and server-streaming calls). */
+  startWith(request: Req): void;
   end(): void;
   cancelWith(error: GrpcError): void;
   pause(): void;

@@ -14,6 +14,7 @@ import { InterceptedCall } from './intercepted-call.js';
 import type { ClientInterceptor } from './interceptors.js';
 import { applyMethodConfig } from './method-config.js';
 import { BidiStream, ResponseStream } from './streams.js';
+import { MessageWithOptions, type RequestSource } from './write-options.js';
 
 export interface ChannelOptions {
   tls?: ClientTlsOptions;
@@ -130,8 +131,7 @@ export class Channel {
   unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const call = this.singleResponseCall(method, options, resolve, reject);
-      call.start();
-      call.writeLast(request);
+      call.startWith(request);
     });
   }
 
@@ -139,13 +139,15 @@ export class Channel {
     const stream = new ResponseStream<Res>();
     const call = this.createCall(method, options, stream.sink());
     stream.attach(call);
-    call.start();
-    call.writeLast(request);
+    call.startWith(request);
     return stream;
   }
 
-  /** Sends every request from `requests` (respecting backpressure) and resolves to the single response. */
-  clientStream<Req, Res>(method: MethodDefinition<Req, Res>, requests: AsyncIterable<Req> | Iterable<Req>, options: CallOptions = {}): Promise<Res> {
+  /**
+   * Sends every request from `requests` (respecting backpressure) and resolves to the single response.
+   * A request wrapped with withWriteOptions() carries its own options, e.g. no compression.
+   */
+  clientStream<Req, Res>(method: MethodDefinition<Req, Res>, requests: RequestSource<Req>, options: CallOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const call = this.singleResponseCall(method, options, resolve, reject);
       call.start();
@@ -257,11 +259,12 @@ export class Channel {
 }
 
 /** Feeds a request source into a call, waiting for drain, and stops early if the call ends. */
-async function pump<Req>(requests: AsyncIterable<Req> | Iterable<Req>, call: CallHandle<Req>): Promise<void> {
+async function pump<Req>(requests: RequestSource<Req>, call: CallHandle<Req>): Promise<void> {
   try {
     for await (const request of requests) {
       if (call.isFinished) break;
-      await call.write(request);
+      if (request instanceof MessageWithOptions) await call.write(request.message, request.options.compress ?? true);
+      else await call.write(request);
     }
     call.end();
   } catch (err) {

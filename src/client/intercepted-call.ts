@@ -80,6 +80,11 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
     this.end();
   }
 
+  startWith(request: Req): void {
+    this.start();
+    this.writeLast(request);
+  }
+
   end(): void {
     if (this.halfClosed || this.finished || !this.head) return;
     this.halfClosed = true;

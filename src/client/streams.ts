@@ -5,6 +5,7 @@ import { CompressedMessage, RECEIVE_QUEUE_BYTES } from '../transport/message-io.
 import { AsyncQueue } from '../util/async-queue.js';
 import type { CallHandle } from './call-handle.js';
 import type { ResponseSink } from './client-call.js';
+import type { WriteOptions } from './write-options.js';
 
 /** A value that may be awaited later; its rejection is never reported as unhandled. */
 class Later<T> {
@@ -150,7 +151,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
 /** A bidirectional call: write requests, end(), and iterate responses. */
 export class BidiStream<Req, Res> extends ResponseStream<Res> {
   /** Sends a request; resolves when the stream can take more (backpressure). */
-  write(request: Req, options?: { compress?: boolean }): Promise<void> {
+  write(request: Req, options?: WriteOptions): Promise<void> {
     return this.call.write(request, options?.compress ?? true);
   }
 

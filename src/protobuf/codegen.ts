@@ -271,7 +271,7 @@ function serviceTypes(s: Protobuf.Service, name: (e: Entity) => string): string 
     client.push(doc(m, '  ') + (m.requestStream
       ? m.responseStream
         ? `  ${fn}(${opts}): tsgrpc.BidiStream<${req}Init, ${res}>;`
-        : `  ${fn}(requests: AsyncIterable<${req}Init> | Iterable<${req}Init>, ${opts}): Promise<${res}>;`
+        : `  ${fn}(requests: tsgrpc.RequestSource<${req}Init>, ${opts}): Promise<${res}>;`
       : m.responseStream
         ? `  ${fn}(request: ${req}Init, ${opts}): tsgrpc.ResponseStream<${res}>;`
         : `  ${fn}(request: ${req}Init, ${opts}): Promise<${res}>;`));

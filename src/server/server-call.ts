@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import { ACCEPT_ENCODING, compressorFor, peerAccepts, type Compressor } from '../wire/compression.js';
 import { GrpcError } from '../wire/error.js';
-import { Metadata } from '../wire/metadata.js';
+import { Metadata, encodeBinaryHeader } from '../wire/metadata.js';
 import { percentEncode } from '../wire/percent.js';
 import { Status } from '../wire/status.js';
 import { checkSendSize, drained, writeMessage } from '../transport/message-io.js';
@@ -100,7 +100,7 @@ export class ServerResponse {
     this.finished = true;
     const trailers: Headers = { 'grpc-status': String(code) };
     if (message) trailers['grpc-message'] = percentEncode(message);
-    if (statusDetails) trailers['grpc-status-details-bin'] = statusDetails.toString('base64');
+    if (statusDetails) trailers['grpc-status-details-bin'] = encodeBinaryHeader(statusDetails);
     this.trailers.writeTo(trailers);
     if (!this.headersSent) {
       this.headersSent = true;

@@ -41,6 +41,26 @@ const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
 /** GOAWAY debug data a server sends a client that pings more often than its policy allows. */
 const TOO_MANY_PINGS = 'too_many_pings';
 
+/**
+ * After a GOAWAY with an error code, Node destroys a client session at once,
+ * failing the streams the server still promised to finish (those at or below
+ * its last-stream-id). nghttp2 servers send such a GOAWAY when a client merely
+ * cancels many calls (more than about 1,000 RST_STREAMs on one connection). As in
+ * other gRPC clients, let those streams finish instead: the session only closes
+ * (no new streams), and goes away once they are done. Streams above the
+ * last-stream-id are refused by nghttp2 either way, and retried by the call.
+ * Node makes that destroy() call synchronously right after emitting 'goaway';
+ * only that one call is turned into close().
+ */
+function drainInsteadOfDestroying(session: http2.ClientHttp2Session): void {
+  if (Object.hasOwn(session, 'destroy')) return;
+  session.destroy = function closeOnce(this: http2.ClientHttp2Session) {
+    delete (session as { destroy?: unknown }).destroy;
+    this.close();
+  };
+  queueMicrotask(() => delete (session as { destroy?: unknown }).destroy);
+}
+
 /** One HTTP/2 session and the calls running on it. A session outlives its turn as the current one while calls drain. */
 interface Transport {
   readonly session: http2.ClientHttp2Session;
@@ -202,6 +222,7 @@ export class ClientConnection {
       if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && data?.toString() === TOO_MANY_PINGS) this.slowDownPings();
       // Before SETTINGS a GOAWAY is a failed attempt (handled when the session closes): backoff applies.
       if (accepted) this.released(transport);
+      if (code !== http2.constants.NGHTTP2_NO_ERROR) drainInsteadOfDestroying(session);
     });
     // A TLS session the server refuses after the handshake (e.g. no client certificate) dies with an
     // error on the socket only: the session emits neither 'error' nor 'close'. Watch the socket itself.
