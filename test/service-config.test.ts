@@ -81,10 +81,12 @@ describe('service config errors', () => {
     expect(() => new Channel('127.0.0.1:1', { serviceConfig: { methodConfig: [{ name: [{}], timeout: 'soon' }] } })).toThrow(/methodConfig\[0\]\.timeout/);
   });
 
-  it('retry, hedging and throttling are refused, not ignored, until the retry layer exists', () => {
+  it('a bad retry or hedging policy fails the constructor, naming the field', () => {
     const retry = { maxAttempts: 3, initialBackoff: '0.1s', maxBackoff: '1s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] };
-    expect(() => new Channel('127.0.0.1:1', { serviceConfig: { methodConfig: [{ name: [{}], retryPolicy: retry }] } })).toThrow(/retryPolicy .* not supported/);
-    expect(() => new Channel('127.0.0.1:1', { serviceConfig: { retryThrottling: { maxTokens: 10, tokenRatio: 0.1 } } })).toThrow(/retryThrottling is not supported/);
+    expect(() => new Channel('127.0.0.1:1', { serviceConfig: { methodConfig: [{ name: [{}], retryPolicy: { ...retry, retryableStatusCodes: [] } }] } })).toThrow(/retryPolicy\.retryableStatusCodes: must not be empty/);
+    expect(() => new Channel('127.0.0.1:1', { serviceConfig: { methodConfig: [{ name: [{}], retryPolicy: retry, hedgingPolicy: { maxAttempts: 2 } }] } })).toThrow(/mutually exclusive/);
+    expect(() => new Channel('127.0.0.1:1', { serviceConfig: { retryThrottling: { maxTokens: 0, tokenRatio: 0.1 } } })).toThrow(/retryThrottling\.maxTokens/);
+    expect(() => new Channel('127.0.0.1:1', { perRpcRetryBufferBytes: -1 })).toThrow(/perRpcRetryBufferBytes/);
   });
 
   it('a config naming only unknown policies fails calls with a clear reason', async () => {

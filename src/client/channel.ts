@@ -5,7 +5,7 @@ import type { ClientTlsOptions } from '../transport/client-connection.js';
 import { ConnectionManager } from '../transport/connection-manager.js';
 import { ConnectivityState } from '../transport/connectivity.js';
 import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
-import { methodConfigFor, parseServiceConfig, unsupportedFeature, type ServiceConfig } from '../transport/service-config.js';
+import { methodConfigFor, parseServiceConfig } from '../transport/service-config.js';
 import type { CallOptions } from './call-options.js';
 import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
 import type { CallHandle } from './call-handle.js';
@@ -13,6 +13,7 @@ import { ClientCall, type CallLimits, type ResponseSink } from './client-call.js
 import { InterceptedCall } from './intercepted-call.js';
 import type { ClientInterceptor } from './interceptors.js';
 import { applyMethodConfig } from './method-config.js';
+import { ChannelRetries } from './retry-state.js';
 import { BidiStream, ResponseStream } from './streams.js';
 import { MessageWithOptions, type RequestSource } from './write-options.js';
 
@@ -52,18 +53,23 @@ export interface ChannelOptions {
   /**
    * The service config (JSON text or the parsed object) used until, and unless, the resolver
    * supplies one: `loadBalancingConfig` picks the policy (pick_first by default, or round_robin),
-   * `methodConfig` sets timeout, waitForReady and message size limits per method.
+   * `methodConfig` sets timeout, waitForReady, message size limits and a retryPolicy or hedgingPolicy per
+   * method, `retryThrottling` limits retries channel-wide.
    */
   serviceConfig?: string | object;
   /** Read service configs from DNS TXT records (`_grpc_config.<host>`); default false. */
   serviceConfigFromDns?: boolean;
   /** Shortest time between two DNS resolutions, which the channel asks for after failures and GOAWAYs (default 30 s). */
   dnsMinResolutionIntervalMs?: number;
+  /** Request bytes all calls together may keep for retries and hedging (default 16 MiB); past it a call commits to its attempt. */
+  retryBufferBytes?: number;
+  /** Request bytes one call may keep for retries and hedging (default 1 MiB). */
+  perRpcRetryBufferBytes?: number;
 }
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
 function checkOptions(options: ChannelOptions): void {
-  const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs'] as const;
+  const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'retryBufferBytes', 'perRpcRetryBufferBytes'] as const;
   for (const name of positive) {
     const value = options[name];
     if (value !== undefined && !(typeof value === 'number' && value > 0)) {
@@ -80,15 +86,6 @@ function checkOptions(options: ChannelOptions): void {
   }
 }
 
-/** The channel's default service config, checked now so that a bad one fails the constructor. */
-function defaultServiceConfig(input: string | object | undefined): ServiceConfig | undefined {
-  if (input === undefined) return undefined;
-  const config = parseServiceConfig(input);
-  const unsupported = unsupportedFeature(config);
-  if (unsupported) throw new Error(`invalid service config: ${unsupported} is not supported by tsgrpc yet`);
-  return config;
-}
-
 /**
  * A channel to one target (gRPC naming: `host:port`, `dns:///host:port`, `ipv4:a:p,b:p`,
  * `unix:/path`, or a registered scheme), shared by every stub and call made on it. The
@@ -99,6 +96,7 @@ function defaultServiceConfig(input: string | object | undefined): ServiceConfig
 export class Channel {
   private readonly connection: ConnectionManager;
   private readonly limits: CallLimits;
+  private readonly retries: ChannelRetries;
   /** The channel's interceptors and credentials layer; empty means calls take the plain path. */
   private readonly interceptors: readonly ClientInterceptor[];
   private readonly options: ChannelOptions;
@@ -112,7 +110,7 @@ export class Channel {
     }
     this.connection = new ConnectionManager(target, {
       ...options,
-      serviceConfig: defaultServiceConfig(options.serviceConfig),
+      serviceConfig: options.serviceConfig === undefined ? undefined : parseServiceConfig(options.serviceConfig),
       resolver: { serviceConfigFromDns: options.serviceConfigFromDns, minResolutionIntervalMs: options.dnsMinResolutionIntervalMs },
     });
     if (options.callCredentials) {
@@ -123,6 +121,7 @@ export class Channel {
       maxReceiveMessageSize: options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
       maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
     };
+    this.retries = new ChannelRetries(options.retryBufferBytes, options.perRpcRetryBufferBytes);
     const interceptors = [...(options.interceptors ?? [])];
     if (options.callCredentials) interceptors.push(callCredentialsInterceptor(options.callCredentials, this.connection.authority, undefined));
     this.interceptors = interceptors;
@@ -213,7 +212,10 @@ export class Channel {
     let limits = this.limits;
     const config = this.connection.serviceConfig;
     const methodConfig = config && methodConfigFor(config, method.path);
-    if (methodConfig) ({ options, limits } = applyMethodConfig(options, limits, methodConfig));
+    if (methodConfig) {
+      ({ options, limits } = applyMethodConfig(options, limits, methodConfig));
+      limits.retry = this.retries.policyFor(config, methodConfig);
+    }
     if (this.interceptors.length === 0 && !options.interceptors && !options.callCredentials) {
       return new ClientCall(this.connection, method, limits, options, sink);
     }

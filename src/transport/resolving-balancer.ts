@@ -4,7 +4,7 @@ import { failPicker, loadBalancerFactory, waitPicker, type BalancerHelper, type 
 import './pick-first.js';
 import './round-robin.js';
 import type { Resolver, ResolverFactory, ResolverOptions, ResolverUpdate } from './resolver.js';
-import { unsupportedFeature, type ServiceConfig } from './service-config.js';
+import type { ServiceConfig } from './service-config.js';
 import type { TargetUri } from './target-uri.js';
 
 const DEFAULT_POLICY = 'pick_first';
@@ -73,8 +73,6 @@ export class ResolvingBalancer {
     this.retryTimer = undefined;
     this.retry.reset();
     const config = update.serviceConfig ?? this.defaultConfig;
-    const unsupported = update.serviceConfig && unsupportedFeature(update.serviceConfig);
-    if (unsupported) return this.failed(new Error(`the resolver's service config asks for ${unsupported}, which tsgrpc does not support yet`));
     const choice = chooseBalancer(config);
     if (!choice) {
       const names = config!.loadBalancing.map((c) => c.name).join(', ');

@@ -46,19 +46,6 @@ export interface ServiceConfig {
   retryThrottling?: RetryThrottling;
 }
 
-/**
- * The features of a service config this channel does not carry out yet. They are refused
- * rather than ignored: a config that asks for retries must not silently get none.
- */
-export function unsupportedFeature(config: ServiceConfig): string | undefined {
-  if (config.retryThrottling) return 'retryThrottling';
-  for (const [name, mc] of config.methods) {
-    if (mc.retryPolicy) return `retryPolicy (for ${JSON.stringify(name || 'every method')})`;
-    if (mc.hedgingPolicy) return `hedgingPolicy (for ${JSON.stringify(name || 'every method')})`;
-  }
-  return undefined;
-}
-
 /** The most attempts a policy may ask for; larger values are capped, as A6 says. */
 const MAX_ATTEMPTS_CAP = 5;
 
