@@ -74,6 +74,24 @@ describe('round_robin', () => {
     const after = await servedDuring(replicas, () => callMany(client, 300, 10));
     expect(after).toEqual([100, 100, 100]);
   });
+  it('with a retry policy, calls in flight on a server killed mid-call are retried on the others: none fails', async () => {
+    const replicas = await fleet();
+    const retryPolicy = { maxAttempts: 5, initialBackoff: '0.05s', maxBackoff: '0.2s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] };
+    const { client } = connect(ipv4(replicas), {
+      serviceConfig: { ...roundRobin(), methodConfig: [{ name: [{ service: 'e2e.Probe' }], retryPolicy }] },
+    });
+    await untilAllServe(client, replicas);
+    const victim = replicas[0];
+    const before = replicas.map((r) => r.calls());
+    // Each call takes 30 ms on the server, so about ten are in flight on the victim when it dies.
+    const load = callMany(client, 600, 30, {}, { sleepMs: 30 });
+    await until(() => victim.calls() - before[0] >= 50, 'the victim served some of the load');
+    victim.kill();
+    expect(await load).toEqual([]);
+    const served = replicas.map((r, i) => r.calls() - before[i]);
+    // Every call succeeded once; the attempts lost with the victim were made again elsewhere.
+    expect(served[0] + served[1] + served[2]).toBeGreaterThan(600);
+  });
 });
 
 describe('pick_first', () => {

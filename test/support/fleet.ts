@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Server, interceptCall, type Address, type ClientInterceptor, type ServerCallContext } from '../../src/index.js';
 import { Observations, probeImplementation, probeService } from './probe.js';
 
@@ -35,7 +36,10 @@ export interface Replica {
   readonly hostPort: string;
   /** Calls served from channels with the `tagCalls` interceptor. */
   calls(): number;
-  /** Hard stop: every connection is dropped, in-flight calls fail. */
+  /**
+   * As if the process died: every TCP connection drops with no HTTP/2 goodbye (no GOAWAY, no
+   * RST_STREAM), and nothing listens any more. Clients see the connection lost: UNAVAILABLE.
+   */
   kill(): void;
   /** Listens again on the same address and port. */
   restart(): Promise<void>;
@@ -43,21 +47,55 @@ export interface Replica {
   restartOn(port: number): Promise<void>;
 }
 
-async function listen(host: string, port: number): Promise<{ server: Server; seen: Observations; port: number }> {
+/**
+ * A probe server behind a TCP forwarder on the replica's public address, so that a kill can
+ * drop connections the way a crashed process does (Server.forceShutdown says goodbye first).
+ */
+async function listen(host: string, port: number): Promise<{ server: Server; seen: Observations; port: number; kill(): void }> {
   const seen = new Observations();
   const server = new Server();
   server.addService(probeService, probeImplementation(seen));
-  return { server, seen, port: await server.listen(`${host}:${port}`) };
+  const backendPort = await server.listen(`${host}:0`);
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((client) => {
+    const backend = net.connect({ host, port: backendPort, noDelay: true });
+    client.setNoDelay(true);
+    for (const [a, b] of [[client, backend], [backend, client]]) {
+      sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.end();
+      });
+      a.pipe(b);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(port, host, resolve);
+  });
+  return {
+    server,
+    seen,
+    port: (front.address() as net.AddressInfo).port,
+    kill() {
+      for (const socket of sockets) socket.destroy();
+      front.close();
+      server.forceShutdown();
+    },
+  };
 }
 
 /** Starts a probe server on each of the given loopback addresses (127.0.0.1, 127.0.0.2, …). */
 export async function startFleet(hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3']): Promise<Replica[]> {
   return Promise.all(
     hosts.map(async (host) => {
-      const first = await listen(host, 0);
+      let current = await listen(host, 0);
       const replica: Replica = {
         host,
-        ...first,
+        port: current.port,
+        server: current.server,
+        seen: current.seen,
         get address(): Address {
           return { kind: 'tcp', host, port: replica.port };
         },
@@ -65,13 +103,13 @@ export async function startFleet(hosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3']
           return `${host}:${replica.port}`;
         },
         calls: () => taggedCalls(replica.seen.contexts),
-        kill: () => replica.server.forceShutdown(),
+        kill: () => current.kill(),
         restart: () => replica.restartOn(replica.port),
         async restartOn(port) {
-          const next = await listen(host, port);
-          replica.server = next.server;
-          replica.seen = next.seen;
-          replica.port = port;
+          current = await listen(host, port);
+          replica.server = current.server;
+          replica.seen = current.seen;
+          replica.port = current.port;
         },
       };
       return replica;

@@ -16,14 +16,14 @@ export async function until(condition: () => boolean, what: string, withinMs = 1
 }
 
 /** Makes `total` unary calls, `concurrency` at a time; returns the errors of the ones that failed. */
-export async function callMany(client: Client, total: number, concurrency: number, options: CallOptions = {}): Promise<GrpcError[]> {
+export async function callMany(client: Client, total: number, concurrency: number, options: CallOptions = {}, request: object = {}): Promise<GrpcError[]> {
   const failures: GrpcError[] = [];
   let started = 0;
   const worker = async () => {
     while (started < total) {
       started++;
       try {
-        await client.unary({}, { timeout: 20_000, ...options });
+        await client.unary(request, { timeout: 20_000, ...options });
       } catch (err) {
         failures.push(err as GrpcError);
       }
