@@ -80,6 +80,7 @@ function channel(port: number, methodPolicy: object, extra: object = {}, options
 const retryPolicy = (over: object = {}) => ({
   retryPolicy: { maxAttempts: 4, initialBackoff: '0.1s', maxBackoff: '0.2s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'], ...over },
 });
+const upload: MethodDefinition<Uint8Array, Uint8Array> = { ...echo, name: 'Upload', path: '/retry.Test/Upload', requestStream: true };
 const call = (ch: Channel, body = 'hello') => ch.unary(echo, Buffer.from(body), { timeout: 20_000 });
 const text = (b: Uint8Array) => Buffer.from(b).toString();
 
@@ -92,6 +93,24 @@ describe('retryPolicy (gRFC A6)', () => {
     expect(server.seen.map((s) => s.body.subarray(5).toString())).toEqual(['hello', 'hello', 'hello']);
     // Backoff: random below 100 ms, then below 200 ms. Upper bounds are loose (a loaded box runs late).
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('a client-streaming call replays every request written so far, including those sent before the failure', async () => {
+    const server = await scripted([{ status: Status.UNAVAILABLE }, {}]);
+    const ch = channel(server.port, retryPolicy());
+    async function* requests() {
+      for (const part of ['one', 'two', 'three']) {
+        yield Buffer.from(part);
+        await new Promise((r) => setTimeout(r, 30)); // later ones go to an open stream
+      }
+    }
+    expect(text(await ch.clientStream(upload, requests(), { timeout: 20_000 }))).toBe('attempt 1');
+    const frames = (body: Buffer) => {
+      const out: string[] = [];
+      for (let i = 0; i + 5 <= body.length; i += 5 + body.readUInt32BE(i + 1)) out.push(body.subarray(i + 5, i + 5 + body.readUInt32BE(i + 1)).toString());
+      return out;
+    };
+    expect(server.seen.map((s) => frames(s.body))).toEqual([['one', 'two', 'three'], ['one', 'two', 'three']]);
   });
 
   it('stops at maxAttempts and ends with the last status; other codes are not retried', async () => {
