@@ -1,6 +1,6 @@
 // Runs one scenario for one server and one client (or h2load), for quick
 // checks and profiling. Usage:
-//   node dist/bench/one.js <bare|grpc-js|tsgrpc|go> <bare|grpc-js|tsgrpc|h2load> <scenario-id>
+//   node dist/bench/one.js <bare|grpc-js|tsgrpc|tsgrpc-compat|go> <bare|grpc-js|tsgrpc|tsgrpc-compat|h2load> <scenario-id>
 // With BENCH_PROF=server|client that side runs under --cpu-prof
 // (profiles in BENCH_PROF_DIR, default bench/.cache/prof).
 import { PATHS } from './echo.js';

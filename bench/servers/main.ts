@@ -12,6 +12,8 @@ async function start(impl: string): Promise<EchoServer> {
       return (await import('./grpcjs.js')).startGrpcJs();
     case 'tsgrpc':
       return (await import('./tsgrpc.js')).startTsgrpc();
+    case 'tsgrpc-compat':
+      return (await import('./grpcjs.js')).startGrpcJs((await import('../../src/grpc-js/index.js')) as any);
     case 'tsgrpc-intercepted':
       return (await import('./tsgrpc.js')).startTsgrpc(true);
   }
