@@ -65,6 +65,8 @@ export interface ChannelOptions {
   retryBufferBytes?: number;
   /** Request bytes one call may keep for retries and hedging (default 1 MiB). */
   perRpcRetryBufferBytes?: number;
+  /** false: service config retry and hedging policies are not applied (transparent retry stays). Default true. */
+  enableRetries?: boolean;
 }
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
@@ -214,7 +216,7 @@ export class Channel {
     const methodConfig = config && methodConfigFor(config, method.path);
     if (methodConfig) {
       ({ options, limits } = applyMethodConfig(options, limits, methodConfig));
-      limits.retry = this.retries.policyFor(config, methodConfig);
+      if (this.options.enableRetries !== false) limits.retry = this.retries.policyFor(config, methodConfig);
     }
     if (this.interceptors.length === 0 && !options.interceptors && !options.callCredentials) {
       return new ClientCall(this.connection, method, limits, options, sink);
