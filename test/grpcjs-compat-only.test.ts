@@ -43,10 +43,12 @@ describe('options and features that cannot be honoured yet are rejected by name'
     const options = {
       'grpc.service_config': config, 'grpc.lb_policy_name': 'round_robin', 'grpc.enable_retries': 1,
       'grpc.dns_min_time_between_resolutions_ms': 1000, 'grpc.retry_buffer_size': 1 << 20, 'grpc.per_rpc_retry_buffer_size': 1 << 16,
+      'grpc.service_config_disable_resolution': 1,
     };
     expect(() => new Echo('127.0.0.1:1', insecure, options).close()).not.toThrow();
     expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.service_config': '{"methodConfig": 3}' })).toThrow(/invalid service config: methodConfig/);
     expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.service_config': '{nope' })).toThrow(/not valid JSON/);
+    expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.service_config_disable_resolution': 0 })).toThrow(grpc.UnsupportedOptionError);
   });
 
   it('options that turn off what tsgrpc does not have are accepted; turning them on is not', () => {

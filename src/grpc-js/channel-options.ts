@@ -119,6 +119,10 @@ export function clientSettings(options: ChannelOptions = {}): ClientSettings {
         if (typeof value !== 'string') throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be a string`);
         settings.channel.serviceConfig = withPolicy(settings.channel.serviceConfig as Record<string, unknown> | undefined, value);
         break;
+      case 'grpc.service_config_disable_resolution':
+        // tsgrpc reads no DNS TXT service config unless asked natively (serviceConfigFromDns): 1 is what happens.
+        if (!flag(key, value)) throw new UnsupportedOptionError(key, value, 'can only be 1 here (tsgrpc/grpc-js does not read service configs from DNS)');
+        break;
       case 'grpc.dns_min_time_between_resolutions_ms':
         settings.channel.dnsMinResolutionIntervalMs = integer(key, value);
         break;
