@@ -63,7 +63,9 @@ export class DnsResolver implements Resolver {
   }
 
   private async resolve(): Promise<ResolverUpdate> {
-    const [addresses, serviceConfig] = await Promise.all([this.addresses(), this.options.serviceConfigFromDns ? this.txtServiceConfig() : undefined]);
+    // An IP literal has no name to hold TXT records: no query for it.
+    const txt = this.options.serviceConfigFromDns && !isIP(this.host);
+    const [addresses, serviceConfig] = await Promise.all([this.addresses(), txt ? this.txtServiceConfig() : undefined]);
     if (addresses.length === 0) throw new Error('no A or AAAA records');
     return { addresses, serviceConfig };
   }
