@@ -142,6 +142,16 @@ describe('DNS resolution (a DNS server on 127.0.0.1)', () => {
     for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(700);
   });
 
+  it('an IP literal is dialed without any query, even with TXT service configs enabled', async () => {
+    const [replica] = await startFleet(['127.0.0.2']);
+    cleanups.push(() => replica.kill());
+    const { dns, port: dnsPort } = await dnsServer();
+    const { client } = connect(`dns://127.0.0.1:${dnsPort}/127.0.0.2:${replica.port}`, { serviceConfigFromDns: true });
+    await client.unary({}, { timeout: 10_000 });
+    expect(replica.calls()).toBe(1);
+    expect(dns.queries).toEqual([]);
+  });
+
   it('a name with no records fails fast calls with the DNS error', async () => {
     const { port: dnsPort } = await dnsServer();
     const { client } = connect(`dns://127.0.0.1:${dnsPort}/missing.test:443`);
