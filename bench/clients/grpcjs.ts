@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { EchoClient } from '../echo.js';
 import { GRPCJS_OPTIONS, grpcJsEcho } from '../servers/grpcjs-def.js';
+import { grpcJsOrders } from '../servers/orders.js';
 
 type Cb = (err: grpc.ServiceError | null, res?: Buffer) => void;
 interface GrpcJsEchoStub extends grpc.Client {
@@ -23,7 +24,18 @@ export async function connectGrpcJs(port: number, module: typeof grpc = grpc): P
     // tsgrpc/grpc-js has no waitForReady yet: one call opens the connection.
     await new Promise<void>((resolve, reject) => stub.Unary(Buffer.alloc(1), (err) => (err ? reject(err) : resolve())));
   }
+  // The protobuf scenario, on real grpc-js only (through @grpc/proto-loader). Same
+  // target and options: grpc-js shares the one connection between the two stubs.
+  const orders =
+    module === grpc
+      ? (new (await grpcJsOrders())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), GRPCJS_OPTIONS) as unknown as {
+          Echo(o: object, cb: (err: grpc.ServiceError | null, res?: object) => void): void;
+          close(): void;
+        })
+      : undefined;
   return {
+    unaryCb: (payload, cb) => stub.Unary(payload, cb),
+    order: orders && ((msg) => new Promise((resolve, reject) => orders.Echo(msg, (err, res) => (err ? reject(err) : resolve(res!))))),
     unary: (payload) =>
       new Promise((resolve, reject) => stub.Unary(payload, (err, res) => (err ? reject(err) : resolve(res!)))),
     serverStream: (payload) =>
@@ -62,6 +74,7 @@ export async function connectGrpcJs(port: number, module: typeof grpc = grpc): P
         call.write(msg);
       }),
     close() {
+      orders?.close();
       stub.close();
     },
   };

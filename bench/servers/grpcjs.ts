@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { countReply, streamCount, type EchoServer } from '../echo.js';
 import { GRPCJS_OPTIONS, grpcJsEcho } from './grpcjs-def.js';
+import { grpcJsOrders, grpcJsOrdersImpl } from './orders.js';
 
 const impl: grpc.UntypedServiceImplementation = {
   Unary(call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) {
@@ -27,6 +28,8 @@ const impl: grpc.UntypedServiceImplementation = {
 export async function startGrpcJs(module: typeof grpc = grpc): Promise<EchoServer> {
   const server = new module.Server(GRPCJS_OPTIONS);
   server.addService(grpcJsEcho, impl);
+  // The protobuf scenario's service, through @grpc/proto-loader, on real grpc-js.
+  if (module === grpc) server.addService((await grpcJsOrders()).service, grpcJsOrdersImpl);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', module.ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),
