@@ -1,5 +1,6 @@
 // One grpc-js API suite, four pairings: grpc-js alone (the reference), tsgrpc/grpc-js alone,
 // and each serving the other.
+import './support/grpcjs-dns-authority.js';
 import * as grpcJs from '@grpc/grpc-js';
 import { describe } from 'vitest';
 import * as ours from '../src/grpc-js/index.js';

@@ -9,6 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greeterGrpcPb, HelloReply, HelloRequest } from './greeter-grpc-pb.js';
 import { byteCountingProxy, compressible } from './grpcjs-probe.js';
+import { TestDnsServer } from './dns-server.js';
 import { H2Proxy } from './h2-proxy.js';
 
 /** A grpc module under test: @grpc/grpc-js or tsgrpc/grpc-js, used only through grpc-js's API. */
@@ -721,6 +722,52 @@ export function compatSuite(serverGrpc: GrpcModule, clientGrpc: GrpcModule): voi
       echo.close();
       expect(err.code).toBe(status.UNAVAILABLE);
       expect(attempts).toBe(2);
+    });
+  });
+
+  describe('service config from DNS (grpc.service_config_disable_resolution)', () => {
+    it('0: the retry policy in a _grpc_config TXT record applies; 1: it is not read', async () => {
+      let attempts = 0;
+      const flaky = new serverGrpc.Server();
+      flaky.addService(serverPkg.echo.Echo.service, {
+        UnaryEcho(call: any, callback: any) {
+          attempts++;
+          if (attempts % 3 === 0) callback(null, { message: call.request.message });
+          else callback({ code: serverGrpc.status.UNAVAILABLE, details: 'Request failed by policy' });
+        },
+      });
+      const port = await bind(serverGrpc, flaky);
+      const dns = new TestDnsServer();
+      const dnsPort = await dns.start();
+      const retry = { maxAttempts: 3, initialBackoff: '0.01s', maxBackoff: '0.01s', backoffMultiplier: 1, retryableStatusCodes: ['UNAVAILABLE'] };
+      const config = { serviceConfig: { methodConfig: [{ name: [{ service: 'echo.Echo' }], retryPolicy: retry }] } };
+      // (grpc-js asks this server only with GRPC_NODE_USE_ALTERNATIVE_RESOLVER: see grpcjs-dns-authority.ts.)
+      // The naming doc puts the record at _grpc_config.<name>; grpc-js 1.14 asks for TXT records of the name itself.
+      const txt = [`grpc_config=${JSON.stringify([config])}`];
+      dns.records.set('echo.test', { A: ['127.0.0.1'], TXT: txt });
+      dns.records.set('_grpc_config.echo.test', { TXT: txt });
+      const call = async (disable: number) => {
+        const echo = new clientPkg.echo.Echo(`dns://127.0.0.1:${dnsPort}/echo.test:${port}`, clientGrpc.credentials.createInsecure(), {
+          'grpc.service_config_disable_resolution': disable,
+        });
+        // Resolved and connected first: a tsgrpc channel takes a call's config when the call starts.
+        await new Promise<void>((resolve, reject) => echo.waitForReady(Date.now() + 10_000, (e: Error | undefined) => (e ? reject(e) : resolve())));
+        attempts = 0;
+        const result = await settle<any>((cb) => echo.unaryEcho({ message: 'from dns' }, { deadline: Date.now() + 10_000 }, cb));
+        echo.close();
+        return { ...result, attempts };
+      };
+      try {
+        const withConfig = await call(0);
+        expect(withConfig.err).toBeNull();
+        expect(withConfig.attempts).toBe(3);
+        const without = await call(1);
+        expect(without.err.code).toBe(status.UNAVAILABLE);
+        expect(without.attempts).toBe(1);
+      } finally {
+        dns.close();
+        flaky.forceShutdown();
+      }
     });
   });
 
