@@ -51,6 +51,16 @@ describe(':authority', () => {
     channel.close();
   });
 
+  it('stays the channel\'s, with its user-agent, for methods a service config applies to', async () => {
+    const serviceConfig = { methodConfig: [{ name: [{ service: 'e2e.Probe' }], timeout: '30s' }] };
+    const channel = new Channel(`127.0.0.1:${p.port}`, { authority: 'configured.example.com', userAgent: 'cfg/1', serviceConfig });
+    await createClient(probeService, channel).unary({});
+    channel.close();
+    expect(lastCall().authority).toBe('configured.example.com');
+    expect(lastCall().metadata.get('user-agent')).toMatch(/^cfg\/1 tsgrpc\//);
+    expect(lastCall().deadline).toBeInstanceOf(Date);
+  });
+
   it('is the audience call credentials see, per channel and per call', async () => {
     const urls: string[] = [];
     const creds = CallCredentials.fromMetadataGenerator((ctx: CallCredentialsContext) => {
