@@ -50,6 +50,24 @@ describe('options and features that cannot be honoured yet are rejected by name'
     expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.service_config_disable_resolution': 2 })).toThrow('must be 0 or 1');
   });
 
+  it('grpc.lb_policy_name round_robin spreads calls over the addresses (grpc-js ignores the option)', async () => {
+    const counts = [0, 0];
+    const servers = counts.map((_, i) => {
+      const s = new grpc.Server();
+      s.addService(Greeter.service, { SayHello: (_call: any, cb: any) => cb(null, { message: String(++counts[i]) }) });
+      return s;
+    });
+    const ports = await Promise.all(servers.map((s) => bind(grpc, s)));
+    const client = new Greeter(`ipv4:${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, insecure, { 'grpc.lb_policy_name': 'round_robin' });
+    await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (e: Error | undefined) => (e ? reject(e) : resolve())));
+    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => client.sayHello({ name: 'lb' }, resolve));
+    client.close();
+    for (const s of servers) s.forceShutdown();
+    expect(counts[0] + counts[1]).toBe(10);
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(4);
+  });
+
   it('options that turn off what tsgrpc does not have are accepted; turning them on is not', () => {
     expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 }).close()).not.toThrow();
     expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.enable_channelz': 1 })).toThrow('grpc.enable_channelz');

@@ -771,6 +771,41 @@ export function compatSuite(serverGrpc: GrpcModule, clientGrpc: GrpcModule): voi
     });
   });
 
+  // (grpc-js ignores grpc.lb_policy_name; tsgrpc/grpc-js honours it: grpcjs-compat-only.test.ts.)
+  describe('load balancing (service config loadBalancingConfig)', () => {
+    it('round_robin spreads calls over every address of an ipv4: target; pick_first keeps to one', async () => {
+      const counts = [0, 0];
+      const servers = counts.map((_, i) => {
+        const s = new serverGrpc.Server();
+        s.addService(serverPkg.hello.Greeter.service, { SayHello: (_call: any, cb: any) => cb(null, { message: String(++counts[i]) }) });
+        return s;
+      });
+      const ports = await Promise.all(servers.map((s) => bind(serverGrpc, s)));
+      const target = `ipv4:${ports.map((p) => `127.0.0.1:${p}`).join(',')}`;
+      const callTen = async (options: object) => {
+        counts.fill(0);
+        const greeter = new clientPkg.hello.Greeter(target, clientGrpc.credentials.createInsecure(), options);
+        // Connected to every address first, so no call waits on a connection still being made.
+        await new Promise<void>((resolve, reject) => greeter.waitForReady(Date.now() + 10_000, (e: Error | undefined) => (e ? reject(e) : resolve())));
+        await sleep(200);
+        for (let i = 0; i < 10; i++) {
+          const { err } = await settle((cb) => greeter.sayHello({ name: 'lb' }, cb));
+          expect(err).toBeNull();
+        }
+        greeter.close();
+        return [...counts];
+      };
+      try {
+        const spread = await callTen({ 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) });
+        expect(spread[0] + spread[1]).toBe(10);
+        expect(Math.min(...spread)).toBeGreaterThanOrEqual(4);
+        expect((await callTen({})).sort()).toEqual([0, 10]);
+      } finally {
+        for (const s of servers) s.forceShutdown();
+      }
+    });
+  });
+
   describe('waitForReady', () => {
     it('a waitForReady call waits for a server that starts later; a plain call fails fast', async () => {
       const probe = new serverGrpc.Server();
