@@ -206,7 +206,8 @@ export class Client {
     return method;
   }
 
-  private callOptions(link: CallLink, method: CachedMethod, metadata: Metadata, options: CallOptions, call: { once(event: 'status', fn: () => void): unknown }): NativeCallOptions {
+  /** `metadata` is undefined when the caller gave none: most calls, and they need no Metadata object. */
+  private callOptions(link: CallLink, method: CachedMethod, metadata: Metadata | undefined, options: CallOptions, call: { once(event: 'status', fn: () => void): unknown }): NativeCallOptions {
     if (this.channel.getState(false) === ConnectivityState.SHUTDOWN) throw new Error('Channel has been shut down');
     const native: NativeCallOptions = {};
     if (options.host !== undefined) native.authority = options.host;
@@ -220,7 +221,7 @@ export class Client {
       }, method.grpcJs);
       if (chain.length > 0) native.interceptors = [bridgeInterceptors(chain, { ...options, method_definition: method.grpcJs }, link.peer)];
     }
-    if (metadata.getOptions?.().waitForReady) native.waitForReady = true;
+    if (metadata?.getOptions?.().waitForReady) native.waitForReady = true;
     const md = toNative(metadata);
     if (md) native.metadata = md;
     if (this.compression) native.compression = this.compression;
@@ -255,17 +256,19 @@ function toDate(deadline: Deadline | undefined): Date | undefined {
 const isFunction = (value: unknown): value is (...args: any[]) => void => typeof value === 'function';
 
 /** grpc-js's (metadata?, options?, callback) overloads; Metadata recognised by shape. */
-function unaryArguments<Res>(arg1: unknown, arg2: unknown, arg3: unknown): { metadata: Metadata; options: CallOptions; callback: UnaryCallback<Res> } {
-  if (isFunction(arg1)) return { metadata: new Metadata(), options: {}, callback: arg1 };
+const NO_OPTIONS: CallOptions = Object.freeze({});
+
+function unaryArguments<Res>(arg1: unknown, arg2: unknown, arg3: unknown): { metadata: Metadata | undefined; options: CallOptions; callback: UnaryCallback<Res> } {
+  if (isFunction(arg1)) return { metadata: undefined, options: NO_OPTIONS, callback: arg1 };
   if (isFunction(arg2)) {
-    if (isMetadata(arg1)) return { metadata: arg1, options: {}, callback: arg2 };
-    return { metadata: new Metadata(), options: (arg1 ?? {}) as CallOptions, callback: arg2 };
+    if (isMetadata(arg1)) return { metadata: arg1, options: NO_OPTIONS, callback: arg2 };
+    return { metadata: undefined, options: (arg1 ?? NO_OPTIONS) as CallOptions, callback: arg2 };
   }
   if (!(isMetadata(arg1) && arg2 instanceof Object && isFunction(arg3))) throw new Error('Incorrect arguments passed');
   return { metadata: arg1, options: arg2 as CallOptions, callback: arg3 };
 }
 
-function streamArguments(arg1: unknown, arg2: unknown): { metadata: Metadata; options: CallOptions } {
-  if (isMetadata(arg1)) return { metadata: arg1, options: (arg2 ?? {}) as CallOptions };
-  return { metadata: new Metadata(), options: (arg1 ?? {}) as CallOptions };
+function streamArguments(arg1: unknown, arg2: unknown): { metadata: Metadata | undefined; options: CallOptions } {
+  if (isMetadata(arg1)) return { metadata: arg1, options: (arg2 ?? NO_OPTIONS) as CallOptions };
+  return { metadata: undefined, options: (arg1 ?? NO_OPTIONS) as CallOptions };
 }
