@@ -149,3 +149,27 @@ for (const [serverName, serverGrpc] of Object.entries(MODULES)) {
     });
   }
 }
+
+describe('grpc-tools with generate_package_definition', () => {
+  // `--grpc_out=generate_package_definition:` emits the same service object,
+  // exported as exports['tripguide.TripGuide'] and with no require of a grpc
+  // module at all, for grpc.loadPackageDefinition: no redirect is needed.
+  it('tsgrpc/grpc-js loadPackageDefinition gives a client that calls a real grpc-js server', async () => {
+    const packageDefinition = { 'tripguide.TripGuide': generatedFor(grpcJs).TripGuideService };
+    const server = new grpcJs.Server();
+    server.addService(packageDefinition['tripguide.TripGuide'], implementation([]));
+    const port = await bind(grpcJs, server);
+    const { TripGuide } = (ours.loadPackageDefinition(packageDefinition) as any).tripguide;
+    const client = new TripGuide(`127.0.0.1:${port}`, ours.credentials.createInsecure());
+    try {
+      const reply: any = await new Promise((resolve, reject) =>
+        client.planTrip(request('cy', pb.Mode.WALK, ['gate']), (err: any, value: any) => (err ? reject(err) : resolve(value))),
+      );
+      expect(client).toBeInstanceOf(ours.Client);
+      expect(reply.toObject()).toEqual({ id: 'trip-of-cy', mode: pb.Mode.WALK, distanceM: -MAX_SAFE, ticket: MIN_INT64, stopsList: [{ name: 'gate', minute: 0 }] });
+    } finally {
+      client.close();
+      await shutdown(server);
+    }
+  });
+});
