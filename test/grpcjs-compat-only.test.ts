@@ -26,8 +26,6 @@ describe('options and features that cannot be honoured yet are rejected by name'
   it.each([
     ['grpc.max_connection_age_ms', 10_000],
     ['grpc.default_authority', 'other'],
-    ['grpc.service_config', '{}'],
-    ['grpc.enable_retries', 1],
     ['grpc.primary_user_agent', 'app/1'],
     ['grpc.max_connection_idle_ms', 1000],
   ])('client option %s', (key, value) => {
@@ -38,6 +36,19 @@ describe('options and features that cannot be honoured yet are rejected by name'
   it('server options it has no equivalent for', () => {
     expect(() => new grpc.Server({ 'grpc-node.max_session_memory': 10 })).toThrow('grpc-node.max_session_memory');
     expect(() => new grpc.Server({ 'grpc.max_receive_message_length': 'big' })).toThrow('must be an integer');
+  });
+
+  it('service config, load-balancing policy, retry and DNS options reach the native channel', () => {
+    const config = JSON.stringify({ methodConfig: [{ name: [{}], retryPolicy: { maxAttempts: 2, initialBackoff: '0.1s', maxBackoff: '1s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] } }] });
+    const options = {
+      'grpc.service_config': config, 'grpc.lb_policy_name': 'round_robin', 'grpc.enable_retries': 1,
+      'grpc.dns_min_time_between_resolutions_ms': 1000, 'grpc.retry_buffer_size': 1 << 20, 'grpc.per_rpc_retry_buffer_size': 1 << 16,
+      'grpc.service_config_disable_resolution': 1,
+    };
+    expect(() => new Echo('127.0.0.1:1', insecure, options).close()).not.toThrow();
+    expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.service_config': '{"methodConfig": 3}' })).toThrow(/invalid service config: methodConfig/);
+    expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.service_config': '{nope' })).toThrow(/not valid JSON/);
+    expect(() => new Echo('127.0.0.1:1', insecure, { 'grpc.service_config_disable_resolution': 0 })).toThrow(grpc.UnsupportedOptionError);
   });
 
   it('options that turn off what tsgrpc does not have are accepted; turning them on is not', () => {
@@ -91,6 +102,14 @@ describe('with a tsgrpc/grpc-js server', () => {
     port = await bind(grpc, server);
   });
   afterAll(() => server.forceShutdown());
+
+  it('grpc.service_config applies: its methodConfig timeout ends a slow call with DEADLINE_EXCEEDED', async () => {
+    const config = JSON.stringify({ methodConfig: [{ name: [{ service: 'echo.Echo' }], timeout: '0.2s' }] });
+    const echo = new Echo(`127.0.0.1:${port}`, insecure, { 'grpc.service_config': config, 'grpc.lb_policy_name': 'round_robin' });
+    const { err } = await unary(echo, { message: 'slow', sleep_ms: 3000 });
+    echo.close();
+    expect(err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+  });
 
   it('compresses responses with grpc.default_compression_algorithm (grpc-js servers ignore it)', async () => {
     const proxy = await byteCountingProxy(port);

@@ -109,6 +109,29 @@ export function clientSettings(options: ChannelOptions = {}): ClientSettings {
         settings.serverNameOverride = value;
         break;
       case 'grpc.enable_retries':
+        settings.channel.enableRetries = flag(key, value);
+        break;
+      case 'grpc.service_config':
+        if (typeof value !== 'string') throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be a JSON string`);
+        settings.channel.serviceConfig = withPolicy(serviceConfigJson(key, value), settings.channel.serviceConfig);
+        break;
+      case 'grpc.lb_policy_name':
+        if (typeof value !== 'string') throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" must be a string`);
+        settings.channel.serviceConfig = withPolicy(settings.channel.serviceConfig as Record<string, unknown> | undefined, value);
+        break;
+      case 'grpc.service_config_disable_resolution':
+        // tsgrpc reads no DNS TXT service config unless asked natively (serviceConfigFromDns): 1 is what happens.
+        if (!flag(key, value)) throw new UnsupportedOptionError(key, value, 'can only be 1 here (tsgrpc/grpc-js does not read service configs from DNS)');
+        break;
+      case 'grpc.dns_min_time_between_resolutions_ms':
+        settings.channel.dnsMinResolutionIntervalMs = integer(key, value);
+        break;
+      case 'grpc.retry_buffer_size':
+        settings.channel.retryBufferBytes = positiveInt(key, value);
+        break;
+      case 'grpc.per_rpc_retry_buffer_size':
+        settings.channel.perRpcRetryBufferBytes = positiveInt(key, value);
+        break;
       case 'grpc.enable_channelz':
       case 'grpc.enable_http_proxy':
         acceptOnlyOff(key, value);
@@ -119,6 +142,30 @@ export function clientSettings(options: ChannelOptions = {}): ClientSettings {
     }
   }
   return settings;
+}
+
+function serviceConfigJson(key: string, value: string): Record<string, unknown> {
+  try {
+    return JSON.parse(value) as Record<string, unknown>;
+  } catch (err) {
+    throw new TypeError(`tsgrpc/grpc-js: channel option "${key}" is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * grpc.service_config and grpc.lb_policy_name together, in either order: the policy name applies
+ * when the service config does not choose a policy itself, as in grpc-js.
+ */
+function withPolicy(config: Record<string, unknown> | undefined, other: unknown): Record<string, unknown> {
+  if (typeof other === 'string') {
+    config ??= {};
+    if (config.loadBalancingConfig || config.loadBalancingPolicy) return config;
+    return { ...config, loadBalancingConfig: [{ [other]: {} }] };
+  }
+  // A service config arriving after grpc.lb_policy_name: the name stays only if the config has no policy.
+  const earlier = other as { loadBalancingConfig?: unknown } | undefined;
+  if (!earlier?.loadBalancingConfig || config?.loadBalancingConfig || config?.loadBalancingPolicy) return config ?? {};
+  return { ...config, loadBalancingConfig: earlier.loadBalancingConfig };
 }
 
 function rejectClientOnly(key: string, value: unknown): void {
