@@ -1,6 +1,7 @@
 import type http2 from 'node:http2';
 import type { Compressor } from '../wire/compression.js';
 import { Status } from '../wire/status.js';
+import { MAX_TIMER_MS } from '../transport/keepalive.js';
 import type { CompressedMessage } from '../transport/message-io.js';
 import {
   CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream, type QueuedWrite, type ResponseListener,
@@ -167,10 +168,18 @@ export class RetryingCall<Res> implements CallStream {
         else clearTimeout(this.timer);
         return;
       }
-      return this.scheduleHedge(pushback === undefined ? 0 : pushback);
+      if (pushback !== undefined && !this.fitsBeforeDeadline(pushback)) {
+        // Pushed back beyond what can be waited for: no new hedge, the running ones may still answer.
+        clearTimeout(this.timer);
+        if (this.live.size === 0) this.finish(outcome);
+        return;
+      }
+      return this.scheduleHedge(pushback ?? 0);
     }
     if (!more) return this.finish(outcome);
     const delay = pushback ?? retryDelayMs(++this.retries, this.policy.retry!);
+    // A retry that could only start after the deadline (or after a delay no timer can wait) is no retry.
+    if (!this.fitsBeforeDeadline(delay)) return this.finish(outcome);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.finished) this.startAttempt();
@@ -184,7 +193,17 @@ export class RetryingCall<Res> implements CallStream {
   private startAttempt(): void {
     this.launch(this.started++);
     const hedging = this.policy.hedging;
-    if (hedging && this.started < this.maxAttempts) this.scheduleHedge(hedging.hedgingDelayMs);
+    if (hedging && this.started < this.maxAttempts && this.fitsBeforeDeadline(hedging.hedgingDelayMs)) this.scheduleHedge(hedging.hedgingDelayMs);
+  }
+
+  /**
+   * Whether an attempt `delayMs` from now could still start: before the deadline, and within what
+   * setTimeout can wait (Node fires longer delays after 1 ms).
+   */
+  private fitsBeforeDeadline(delayMs: number): boolean {
+    if (delayMs > MAX_TIMER_MS) return false;
+    const { deadlineAt } = this.setup;
+    return deadlineAt === undefined || Date.now() + delayMs < deadlineAt;
   }
 
   private scheduleHedge(delayMs: number): void {
