@@ -7,10 +7,10 @@ import {
   CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream, type QueuedWrite, type ResponseListener,
 } from './call-attempt.js';
 import type { CallPolicy } from './retry-state.js';
+import { RequestLog } from './request-log.js';
 import { parsePushback, retryDelayMs } from './retry-throttle.js';
 
 const RESOLVED = Promise.resolve();
-const NOTHING: readonly QueuedWrite[] = [];
 
 /** Attempt number n's setup: the call's, plus `grpc-previous-rpc-attempts` from the second attempt on. */
 class NumberedSetup<Res> implements AttemptSetup<Res> {
@@ -59,9 +59,8 @@ class Attempt<Res> implements AttemptListener<Res> {
 export class RetryingCall<Res> implements CallStream {
   private readonly live = new Set<Attempt<Res>>();
   private committed: Attempt<Res> | undefined;
-  /** Requests written so far; undefined once committed and handed to the committed attempt. */
-  private sent: QueuedWrite[] | undefined = [];
-  private sentBytes = 0;
+  /** Requests written so far; dropped once committed and handed to the committed attempt. */
+  private readonly log = new RequestLog();
   /** Bytes counted against the channel's buffer (only while not committed). */
   private charged = 0;
   private halfClosed = false;
@@ -127,7 +126,7 @@ export class RetryingCall<Res> implements CallStream {
 
   /** What an attempt sends first when its stream opens: every request so far. */
   replay(): readonly QueuedWrite[] {
-    const queued = this.sent ?? NOTHING;
+    const queued = this.log.take(this.committed !== undefined);
     if (this.committed) this.release(); // the committed attempt is the last to need them
     return queued;
   }
@@ -147,7 +146,7 @@ export class RetryingCall<Res> implements CallStream {
   attemptEnded(attempt: Attempt<Res>, outcome: AttemptOutcome): void {
     if (!this.live.delete(attempt) || this.finished) return;
     if (this.committed && this.committed !== attempt) return;
-    if (outcome.neverProcessed && !this.transparentRetried && this.sent && !this.committed) {
+    if (outcome.neverProcessed && !this.transparentRetried && !this.log.dropped && !this.committed) {
       this.transparentRetried = true;
       this.launch(attempt.number);
       return;
@@ -160,7 +159,7 @@ export class RetryingCall<Res> implements CallStream {
     if (this.committed || !retryable) return this.finish(outcome);
     this.lastOutcome = outcome;
     const pushback = parsePushback(outcome.pushback);
-    const more = pushback !== 'stop' && this.sent !== undefined && this.started < this.maxAttempts && (throttle?.allowsRetry ?? true);
+    const more = pushback !== 'stop' && !this.log.dropped && this.started < this.maxAttempts && (throttle?.allowsRetry ?? true);
     if (this.policy.hedging) {
       if (!more) {
         // No new attempt: the call ends with the last of those still running.
@@ -210,7 +209,7 @@ export class RetryingCall<Res> implements CallStream {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.finished || this.committed || !this.sent) return;
+      if (this.finished || this.committed || this.log.dropped) return;
       if (this.policy.throttle?.allowsRetry ?? true) this.startAttempt();
     }, delayMs);
   }
@@ -237,12 +236,10 @@ export class RetryingCall<Res> implements CallStream {
   }
 
   private keep(bytes: Uint8Array, compressor: Compressor | undefined): void {
-    this.sent ??= [];
-    this.sent.push([bytes, compressor]);
-    this.sentBytes += bytes.length;
+    this.log.keep(bytes, compressor);
     if (this.committed) return;
     const { buffer } = this.policy;
-    if (this.sentBytes > buffer.perCallLimit || buffer.used + bytes.length > buffer.channelLimit) {
+    if (this.log.keptBytes > buffer.perCallLimit || buffer.used + bytes.length > buffer.channelLimit) {
       // Past a buffer limit: no more replays. Commit to the attempt running (or about to run) now.
       const [current] = this.live;
       if (current) this.commit(current);
@@ -259,7 +256,7 @@ export class RetryingCall<Res> implements CallStream {
   private release(): void {
     this.policy.buffer.used -= this.charged;
     this.charged = 0;
-    this.sent = undefined;
+    this.log.drop();
   }
 
   private finish(outcome: AttemptOutcome): void {
