@@ -94,12 +94,13 @@ export class RetryingCall<Res> implements CallStream {
     const committedOpen = this.committed?.stream.opened;
     // Kept for replays, and for attempts whose stream has not opened yet (their only copy).
     if (!committedOpen) this.keep(bytes, compressor);
-    let result = RESOLVED;
+    let result: Promise<void> | undefined;
     for (const a of this.live) {
       if (a.stream.opened) result = a.stream.write(bytes, compressor, last);
       else if (last) a.stream.end();
     }
-    return result;
+    // No stream took it: held until one opens, and the writer waits once too much is held.
+    return result ?? this.log.waitForStream();
   }
 
   end(): void {

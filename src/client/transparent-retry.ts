@@ -23,7 +23,8 @@ const RESOLVED = Promise.resolve();
  * outgrow RETRY_BUFFER_LIMIT.
  *
  * The same buffer holds the requests written while an attempt waits for its
- * stream to open (those are kept whatever their size: they have no other copy).
+ * stream to open (those are kept whatever their size: they have no other copy),
+ * and past the stream buffer limit makes the writer wait for the stream.
  */
 export class TransparentRetry<Res> extends RequestLog implements CallStream, AttemptListener<Res> {
   private attempt: CallStream | undefined;
@@ -52,7 +53,7 @@ export class TransparentRetry<Res> extends RequestLog implements CallStream, Att
       this.keep(bytes, compressor);
       if (this.keptBytes > RETRY_BUFFER_LIMIT) this.committed = true;
       if (last) attempt?.end();
-      return RESOLVED;
+      return this.waitForStream();
     }
     if (!this.committed) {
       if (this.keptBytes + bytes.length > RETRY_BUFFER_LIMIT) this.commit();
