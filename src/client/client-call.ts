@@ -14,9 +14,9 @@ import { cancelledError } from './call-status.js';
 import type { CallPolicy } from './retry-state.js';
 import { RetryingCall } from './retrying-call.js';
 import { TransparentRetry } from './transparent-retry.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 
 const USER_AGENT = 'tsgrpc/0.1.0';
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where a call delivers its responses and its end. */
 export interface ResponseSink<Res> {

@@ -6,6 +6,7 @@ import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
 import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 import { CallContext } from './context.js';
 import { confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
@@ -30,8 +31,6 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(?:[+;]|$)/i;
 /** The content-types of the one codec the server has: no subtype means proto. */
 const PROTO_CONTENT_TYPE = /^application\/grpc(?:\+proto)?(?:;|$)/i;
 
-/** The longest timer Node can arm; deadlines further out are left to the client. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Turns one incoming HTTP/2 stream into a gRPC call and runs its handler. */
 export function dispatchStream(

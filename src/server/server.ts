@@ -7,7 +7,7 @@ import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
 import { interceptHandler, type ServerInterceptor } from './interceptors.js';
 import { parseListenAddress } from './listen-address.js';
-import { MAX_TIMER_MS } from '../transport/keepalive.js';
+import { MAX_TIMER_MS, timerUnlessNever } from '../util/timers.js';
 import {
   ConnectionWatch, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_PROBE_TIMEOUT_MS, supportsStreamResetLimits, type ConnectionPolicy,
 } from '../transport/server-connection.js';
@@ -140,7 +140,7 @@ export class Server {
 
   /**
    * Graceful shutdown: stop accepting connections, send GOAWAY, and let
-   * in-flight calls finish; after graceMs, cancel whatever is left.
+   * in-flight calls finish; after graceMs (Infinity: never), cancel whatever is left.
    */
   async shutdown(graceMs = 10_000): Promise<void> {
     this.notifyShutdown();
@@ -148,7 +148,7 @@ export class Server {
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
       ...[...this.sessions].map((s) => closeSession(s)),
     ]);
-    const timer = setTimeout(() => this.forceShutdown(), graceMs);
+    const timer = timerUnlessNever(() => this.forceShutdown(), graceMs);
     try {
       await closed;
     } finally {
