@@ -234,6 +234,17 @@ for (const [name, grpc] of Object.entries(MODULES)) {
         server.forceShutdown();
       });
 
+      it('Client.waitForReady(Infinity): waits, without a deadline, for a server that comes up later', async () => {
+        const port = await freePort();
+        const client = new (Greeter())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 200 });
+        const ready = new Promise<any>((resolve) => client.waitForReady(Infinity, (err: any) => resolve(err ?? 'ready')));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const server = await startGreeter(port);
+        expect(await ready).toBe('ready');
+        client.close();
+        server.forceShutdown();
+      });
+
       it('grpc.client_idle_timeout_ms: an unused channel goes back to IDLE', async () => {
         const server = new grpc.Server();
         server.addService(Greeter().service, greeterImpl);

@@ -2,7 +2,7 @@
 // timer after 1 ms instead.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Channel, Server, createClient, encodeFrame, type ServerOptions } from '../src/index.js';
+import { Channel, ConnectivityState, Server, createClient, encodeFrame, type ServerOptions } from '../src/index.js';
 import { Observations, probeImplementation, probeService, type Res } from './support/probe.js';
 import { RawH2Client, grpcRequestHeaders } from './support/raw-frames.js';
 import { timerUnlessNever } from '../src/util/timers.js';
@@ -83,5 +83,45 @@ describe('timeouts beyond the timer limit', () => {
     const closed = server.shutdown(Infinity);
     expect(Buffer.from((await call).payload).toString()).toBe('done');
     await closed;
+  });
+});
+
+describe('connectivity waits without a deadline', () => {
+  async function freePort(): Promise<number> {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const port = (s.address() as net.AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    return port;
+  }
+
+  for (const [what, deadline] of [['Infinity', Infinity], ['40 days away', Date.now() + 40 * 86_400_000]] as const) {
+    it(`channel.waitForReady(${what}) waits for a server that comes up later`, async () => {
+      const port = await freePort();
+      const channel = new Channel(`127.0.0.1:${port}`, { initialBackoffMs: 100, maxBackoffMs: 200 });
+      cleanups.push(() => channel.close());
+      let outcome: unknown = 'pending';
+      const ready = channel.waitForReady(deadline).then(() => (outcome = 'ready'), (err: unknown) => (outcome = err));
+      await sleep(300);
+      expect(outcome).toBe('pending');
+      const server = new Server();
+      cleanups.push(() => server.forceShutdown());
+      server.addService(probeService, probeImplementation(new Observations()));
+      await server.listen(`127.0.0.1:${port}`);
+      await ready;
+      expect(outcome).toBe('ready');
+    });
+  }
+
+  it('watchState(state, Infinity) waits for a change', async () => {
+    const channel = new Channel('127.0.0.1:1');
+    cleanups.push(() => channel.close());
+    let outcome: unknown = 'pending';
+    const watched = channel.watchState(ConnectivityState.IDLE, Infinity).then((changed) => (outcome = changed));
+    await sleep(100);
+    expect(outcome).toBe('pending');
+    channel.close();
+    await watched;
+    expect(outcome).toBe(true);
   });
 });

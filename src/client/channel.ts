@@ -176,7 +176,7 @@ export class Channel {
 
   /**
    * Resolves true once the state differs from `current` (at once if it already does), or false when the
-   * deadline (a Date or epoch milliseconds) passes first.
+   * deadline (a Date or epoch milliseconds; Infinity waits without one) passes first.
    */
   watchState(current: ConnectivityState, deadline?: Date | number): Promise<boolean> {
     return this.connection.watchState(current, deadline);
@@ -189,7 +189,7 @@ export class Channel {
 
   /**
    * Connects if needed and resolves once READY; rejects with UNAVAILABLE if the channel shuts down, or
-   * DEADLINE_EXCEEDED (naming the last connection error) if the deadline passes first.
+   * DEADLINE_EXCEEDED (naming the last connection error) if the deadline passes first (Infinity: no deadline).
    */
   async waitForReady(deadline: Date | number): Promise<void> {
     for (;;) {
