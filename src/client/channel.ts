@@ -4,7 +4,7 @@ import { Status } from '../wire/status.js';
 import type { ClientTlsOptions } from '../transport/client-connection.js';
 import { ConnectionManager } from '../transport/connection-manager.js';
 import { ConnectivityState } from '../transport/connectivity.js';
-import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
+import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, checkMessageSizeLimits } from '../transport/message-io.js';
 import { methodConfigFor, parseServiceConfig } from '../transport/service-config.js';
 import type { CallOptions } from './call-options.js';
 import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
@@ -19,7 +19,7 @@ import { MessageWithOptions, type RequestSource } from './write-options.js';
 
 export interface ChannelOptions {
   tls?: ClientTlsOptions;
-  /** Largest response message accepted, in bytes (default 4 MiB). */
+  /** Largest response message accepted, in bytes (default 4 MiB; Infinity: no limit). */
   maxReceiveMessageSize?: number;
   /** Largest request message sent, in bytes (default unlimited). */
   maxSendMessageSize?: number;
@@ -71,6 +71,7 @@ export interface ChannelOptions {
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
 function checkOptions(options: ChannelOptions): void {
+  checkMessageSizeLimits('ChannelOptions', options);
   const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'retryBufferBytes', 'perRpcRetryBufferBytes'] as const;
   for (const name of positive) {
     const value = options[name];

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { lowerCamel, type ServiceDefinition } from '../service.js';
-import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW } from '../transport/message-io.js';
+import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW, checkMessageSizeLimits } from '../transport/message-io.js';
 import { checkServerKeepalive, watchServerKeepalive, type ServerKeepaliveOptions } from '../transport/server-keepalive.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
@@ -30,7 +30,7 @@ export interface ServerTlsOptions {
  * GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings") after 2 strikes, as from grpc-go.
  */
 export interface ServerOptions extends ServerKeepaliveOptions {
-  /** Largest request message accepted, in bytes (default 4 MiB). */
+  /** Largest request message accepted, in bytes (default 4 MiB; Infinity: no limit). */
   maxReceiveMessageSize?: number;
   /** Largest response message sent, in bytes (default unlimited). */
   maxSendMessageSize?: number;
@@ -84,6 +84,7 @@ export class Server {
 
   constructor(options: ServerOptions = {}) {
     checkServerKeepalive(options);
+    checkMessageSizeLimits('ServerOptions', options);
     this.options = options;
     this.policy = connectionPolicy(options);
     if ((options.streamResetBurst !== undefined || options.streamResetRate !== undefined) && !supportsStreamResetLimits()) {
