@@ -10,6 +10,7 @@ import { MAX_TIMER_MS } from '../util/timers.js';
 import { CallContext } from './context.js';
 import { confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
+import { serializeResponse } from './response-bytes.js';
 import { ServerResponse, rejectRequest } from './server-call.js';
 
 export interface RegisteredMethod {
@@ -198,7 +199,7 @@ class ServerCallRunner {
     if (this.response.isFinished) return;
     clearTimeout(this.timer);
     try {
-      this.response.sendLast(serialize(this.registered.definition, value));
+      this.response.sendLast(serializeResponse(this.registered.definition, value));
     } catch (err) {
       this.handlerFailed(err);
     }
@@ -211,13 +212,13 @@ class ServerCallRunner {
       if (Symbol.asyncIterator in results) {
         for await (const result of results) {
           if (response.isFinished) break;
-          if (!response.write(serialize(definition, result))) await response.drained();
+          if (!response.write(serializeResponse(definition, result))) await response.drained();
         }
       } else {
         // Sync iterables (arrays, function*) skip a promise per message: the fastest way to stream.
         for (const result of results) {
           if (response.isFinished) break;
-          if (!response.write(serialize(definition, result))) await response.drained();
+          if (!response.write(serializeResponse(definition, result))) await response.drained();
         }
       }
       this.complete();
@@ -257,13 +258,5 @@ class ServerCallRunner {
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
     this.requests?.end(err);
     this.ctx.abort(err);
-  }
-}
-
-function serialize(definition: MethodDefinition, value: unknown): Uint8Array {
-  try {
-    return definition.serializeResponse(value);
-  } catch (err) {
-    throw new GrpcError(Status.INTERNAL, `could not serialize the response of ${definition.path}: ${(err as Error).message}`);
   }
 }

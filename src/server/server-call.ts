@@ -82,6 +82,11 @@ export class ServerResponse {
     return writeMessage(this.stream, bytes, compressor);
   }
 
+  /** Throws RESOURCE_EXHAUSTED, as write() would, for a message over the send limit. */
+  checkSize(bytes: Uint8Array): void {
+    checkSendSize(bytes, this.maxSendSize);
+  }
+
   /** Resolves when the stream can take more data (or has closed). */
   drained(): Promise<void> {
     return drained(this.stream, false);
