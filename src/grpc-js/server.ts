@@ -161,7 +161,7 @@ export class Server {
     bound.native.addService(service, { call: nativeHandler(path, type, lookup) });
   }
 
-  /** Stops listening on a bound port; its open connections carry on. */
+  /** Stops listening on a bound port and, as grpc-js does, closes its connections gracefully: calls in flight finish. */
   unbind(port: string): void {
     const address = normalizeAddress(port);
     if (/:0$/.test(address) && !address.startsWith('unix:')) throw new Error('Cannot unbind port 0');
