@@ -76,7 +76,7 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     try {
       this.compressor = compressorFor(options.compression);
     } catch (err) {
-      this.startError = toGrpcError(err, Status.UNAVAILABLE, 'could not start the call');
+      this.startError = err as GrpcError; // compressorFor throws only GrpcError (UNIMPLEMENTED for an unknown encoding)
     }
   }
 
