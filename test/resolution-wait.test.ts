@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestDnsServer } from './support/dns-server.js';
 import { rawServer } from './support/raw-http2.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,8 +34,8 @@ afterAll(() => {
 });
 
 /** Runs the client to its exit; what it printed, and whether it had to be killed. */
-function runWaiter(mode: 'waitForReady' | 'failFast'): Promise<{ lines: string[]; killed: boolean; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(outDir, 'test/support/resolution-waiter.js'), String(server.port), mode], { stdio: 'pipe' });
+function runWaiter(target: string, mode: 'waitForReady' | 'failFast', ...more: string[]): Promise<{ lines: string[]; killed: boolean; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(outDir, 'test/support/resolution-waiter.js'), target, mode, ...more], { stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -54,16 +55,42 @@ function runWaiter(mode: 'waitForReady' | 'failFast'): Promise<{ lines: string[]
 
 describe('a call waiting for name resolution', () => {
   it('keeps the process alive through the resolver retry backoff until the waitForReady call completes', async () => {
-    const run = await runWaiter('waitForReady');
+    const run = await runWaiter(`flaky:///127.0.0.1:${server.port}`, 'waitForReady');
     expect(run.stderr).toBe('');
     expect(run.killed).toBe(false);
     expect(run.lines).toEqual([JSON.stringify({ outcome: 'ok' })]);
   }, 60_000);
 
   it('does not keep it alive once no call waits: a fail-fast call fails, and the process exits with the channel open', async () => {
-    const run = await runWaiter('failFast');
+    const run = await runWaiter(`flaky:///127.0.0.1:${server.port}`, 'failFast');
     expect(run.stderr).toBe('');
     expect(run.killed).toBe(false);
     expect(run.lines).toEqual([JSON.stringify({ outcome: '14' })]);
+  }, 60_000);
+
+  it('also while the DNS resolver holds the retry back for its minimum interval', async () => {
+    const dns = new TestDnsServer();
+    const dnsPort = await dns.start();
+    try {
+      // NXDOMAIN until the first query has been answered, then the name resolves.
+      const answered = new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (dns.queriesFor('late.test', 'A').length === 0) return;
+          clearInterval(timer);
+          setTimeout(() => {
+            dns.records.set('late.test', { A: ['127.0.0.1'] });
+            resolve();
+          }, 50);
+        }, 5);
+      });
+      const run = await runWaiter(`dns://127.0.0.1:${dnsPort}/late.test:${server.port}`, 'waitForReady', '3000');
+      await answered;
+      expect(run.stderr).toBe('');
+      expect(run.killed).toBe(false);
+      expect(run.lines).toEqual([JSON.stringify({ outcome: 'ok' })]);
+      expect(dns.queriesFor('late.test', 'A').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      dns.close();
+    }
   }, 60_000);
 });

@@ -50,6 +50,7 @@ export class ResolvingBalancer {
       this.helper.update(ConnectivityState.CONNECTING, waitPicker);
       try {
         this.resolver = this.factory.create(this.target, { onUpdate: (u) => this.updated(u), onError: (e) => this.failed(e) }, this.options);
+        if (this.wantedFlag) this.resolver.setWaitedOn?.(true);
       } catch (err) {
         // A plug-in that rejects the target outright: every call fails with its reason.
         this.closed = true;
@@ -63,13 +64,14 @@ export class ResolvingBalancer {
   }
 
   /**
-   * Whether calls are waiting: the retry timer after a failed resolution then keeps the
-   * process alive (as a subchannel's reconnect backoff does); otherwise it does not.
+   * Whether calls are waiting: the retry timer after a failed resolution (and the resolver's
+   * own timers) then keep the process alive, as a subchannel's reconnect backoff does.
    */
   set wanted(value: boolean) {
     this.wantedFlag = value;
     if (value) this.retryTimer?.ref();
     else this.retryTimer?.unref();
+    this.resolver?.setWaitedOn?.(value);
   }
 
   requestResolution(): void {

@@ -1,20 +1,21 @@
 // A client run in its own process, so a test can see whether a call waiting only on name
-// resolution keeps the process alive. Its resolver fails the first time and answers with
-// 127.0.0.1:PORT when the channel retries it (after its backoff timer).
+// resolution keeps the process alive. The `flaky:///host:port` scheme fails its first
+// resolution and answers with host:port when the channel retries it (after its backoff timer).
 //
-//   node resolution-waiter.js PORT waitForReady   one waitForReady call: prints its outcome, then closes the channel
-//   node resolution-waiter.js PORT failFast       one fail-fast call: prints its outcome, leaves the channel open
+//   node resolution-waiter.js TARGET waitForReady [MIN_DNS_INTERVAL_MS]   one waitForReady call: prints its outcome, then closes the channel
+//   node resolution-waiter.js TARGET failFast                             one fail-fast call: prints its outcome, leaves the channel open
 // Output: one JSON line {"outcome": "ok" | "<status code>"}; none if the process exits first.
 import { Channel, GrpcError, registerResolver, type MethodDefinition } from '../../src/index.js';
 
-const [port, mode] = process.argv.slice(2);
+const [target, mode, minInterval] = process.argv.slice(2);
 
 let answers = 0;
 registerResolver('flaky', {
-  create: (_target, listener) => {
+  create: (uri, listener) => {
+    const [host, port] = uri.endpoint.split(':');
     const answer = (): void => {
       if (answers++ === 0) listener.onError(new Error('registry not reachable yet'));
-      else listener.onUpdate({ addresses: [{ kind: 'tcp', host: '127.0.0.1', port: Number(port) }] });
+      else listener.onUpdate({ addresses: [{ kind: 'tcp', host, port: Number(port) }] });
     };
     queueMicrotask(answer);
     return { resolveNow: answer, close: () => {} };
@@ -27,7 +28,7 @@ const echo: MethodDefinition<Uint8Array, Uint8Array> = {
   serializeRequest: (b) => b, deserializeRequest: (b) => b, serializeResponse: (b) => b, deserializeResponse: (b) => b,
 };
 
-const channel = new Channel('flaky:///service');
+const channel = new Channel(target, { dnsMinResolutionIntervalMs: minInterval === undefined ? undefined : Number(minInterval) });
 channel.unary(echo, Buffer.from('hello'), { waitForReady: mode === 'waitForReady' }).then(
   () => 'ok',
   (err: GrpcError) => String(err.code),
