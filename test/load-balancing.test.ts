@@ -5,7 +5,7 @@ import { Channel, ConnectivityState, Status, createClient, type ChannelOptions, 
 import { untilState } from './support/connectivity.js';
 import { startFleet, tagCalls, type Replica } from './support/fleet.js';
 import { callMany, observedPolicy, servedDuring, until } from './support/lb-helpers.js';
-import { probeService } from './support/probe.js';
+import { collect, expectGrpcError, probeService } from './support/probe.js';
 import { StaticNaming } from './support/static-resolver.js';
 
 const { READY, IDLE, TRANSIENT_FAILURE } = ConnectivityState;
@@ -185,6 +185,22 @@ describe('resolver plug-ins', () => {
     naming.set([replicas[2].address]);
     await waiting;
     expect(replicas[2].calls()).toBe(1);
+  });
+
+  it('a call waiting for the first answer still ends at its deadline or abort, an already aborted signal at once', async () => {
+    const naming = new StaticNaming({ quietUntilSet: true }); // never answers
+    const { client } = connect(naming.target());
+    const started = performance.now();
+    const late = await expectGrpcError(client.unary({}, { timeout: 300 }), Status.DEADLINE_EXCEEDED);
+    expect(late.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const stream = client.serverStream({}, { deadline: new Date(Date.now() + 300) });
+    await expectGrpcError(collect(stream), Status.DEADLINE_EXCEEDED);
+    await expectGrpcError(client.unary({}, { signal: AbortSignal.abort() }), Status.CANCELLED);
+    const controller = new AbortController();
+    const pending = client.unary({}, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expectGrpcError(pending, Status.CANCELLED);
   });
 
   it('closes its resolver at the idle timeout and starts a new one for the next call', async () => {

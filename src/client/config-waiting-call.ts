@@ -53,6 +53,7 @@ export class ConfigWaitingCall<Req> implements CallHandle<Req> {
       if (remaining <= MAX_TIMER_MS) this.timer = setTimeout(() => this.proceed(), Math.max(remaining, 0));
     }
     const { signal } = this.options;
+    if (signal?.aborted) return this.proceed();
     if (signal) {
       this.abortListener = () => this.proceed();
       signal.addEventListener('abort', this.abortListener, { once: true });
