@@ -5,11 +5,12 @@ import type { ClientTlsOptions } from '../transport/client-connection.js';
 import { checkClientTls } from '../transport/tls-dial.js';
 import { ConnectionManager } from '../transport/connection-manager.js';
 import { ConnectivityState } from '../transport/connectivity.js';
-import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
+import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, checkMessageSizeLimits } from '../transport/message-io.js';
 import { methodConfigFor, parseServiceConfig } from '../transport/service-config.js';
 import { checkAuthority, type CallOptions } from './call-options.js';
 import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
 import type { CallHandle } from './call-handle.js';
+import { ConfigWaitingCall } from './config-waiting-call.js';
 import { ClientCall, USER_AGENT, type CallLimits, type ResponseSink } from './client-call.js';
 import { InterceptedCall } from './intercepted-call.js';
 import type { ClientInterceptor } from './interceptors.js';
@@ -20,7 +21,7 @@ import { MessageWithOptions, type RequestSource } from './write-options.js';
 
 export interface ChannelOptions {
   tls?: ClientTlsOptions;
-  /** Largest response message accepted, in bytes (default 4 MiB). */
+  /** Largest response message accepted, in bytes (default 4 MiB; Infinity: no limit). */
   maxReceiveMessageSize?: number;
   /** Largest request message sent, in bytes (default unlimited). */
   maxSendMessageSize?: number;
@@ -84,6 +85,7 @@ const HEADER_TEXT = /^[\x20-\x7e]*$/;
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
 function checkOptions(options: ChannelOptions): void {
+  checkMessageSizeLimits('ChannelOptions', options);
   const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'retryBufferBytes', 'perRpcRetryBufferBytes'] as const;
   for (const name of positive) {
     const value = options[name];
@@ -204,7 +206,7 @@ export class Channel {
 
   /**
    * Resolves true once the state differs from `current` (at once if it already does), or false when the
-   * deadline (a Date or epoch milliseconds) passes first.
+   * deadline (a Date or epoch milliseconds; Infinity waits without one) passes first.
    */
   watchState(current: ConnectivityState, deadline?: Date | number): Promise<boolean> {
     return this.connection.watchState(current, deadline);
@@ -217,7 +219,7 @@ export class Channel {
 
   /**
    * Connects if needed and resolves once READY; rejects with UNAVAILABLE if the channel shuts down, or
-   * DEADLINE_EXCEEDED (naming the last connection error) if the deadline passes first.
+   * DEADLINE_EXCEEDED (naming the last connection error) if the deadline passes first (Infinity: no deadline).
    */
   async waitForReady(deadline: Date | number): Promise<void> {
     for (;;) {
@@ -237,8 +239,17 @@ export class Channel {
     return Number.isFinite(ms) ? ms : undefined;
   }
 
-  /** A plain ClientCall unless something intercepts: calls without interceptors or credentials allocate nothing extra. */
+  /**
+   * The call, built with the method config in force when it starts: before the resolver's first
+   * answer that config is not known yet, so the call waits for it (ConfigWaitingCall).
+   */
   private createCall<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): CallHandle<Req> {
+    if (this.connection.configKnown) return this.configuredCall(method, options, sink);
+    return new ConfigWaitingCall<Req>(this.connection, options, (opts) => this.configuredCall(method, opts, sink));
+  }
+
+  /** A plain ClientCall unless something intercepts: calls without interceptors or credentials allocate nothing extra. */
+  private configuredCall<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): CallHandle<Req> {
     let limits = this.limits;
     const config = this.connection.serviceConfig;
     const methodConfig = config && methodConfigFor(config, method.path);

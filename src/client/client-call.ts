@@ -14,10 +14,10 @@ import { cancelledError } from './call-status.js';
 import type { CallPolicy } from './retry-state.js';
 import { RetryingCall } from './retrying-call.js';
 import { TransparentRetry } from './transparent-retry.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 
 /** This library's product token in the user-agent header, between the application's prefix and suffix. */
 export const USER_AGENT = 'tsgrpc/0.1.0';
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where a call delivers its responses and its end. */
 export interface ResponseSink<Res> {
@@ -82,7 +82,7 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     try {
       this.compressor = compressorFor(options.compression);
     } catch (err) {
-      this.startError = toGrpcError(err, Status.UNAVAILABLE, 'could not start the call');
+      this.startError = err as GrpcError; // compressorFor throws only GrpcError (UNIMPLEMENTED for an unknown encoding)
     }
     if (options.authority !== undefined) {
       try {

@@ -3,13 +3,13 @@ import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError } from './call-status.js';
 import type { CallHandle } from './call-handle.js';
 import { ClientCall, type CallLimits, type ResponseSink } from './client-call.js';
 import type { CallListener, ClientCallInfo, ClientCallStatus, ClientInterceptor, OutgoingCall } from './interceptors.js';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A call that runs through a chain of interceptors before reaching the

@@ -6,9 +6,11 @@ import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
 import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 import { CallContext } from './context.js';
 import { confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
+import { serializeResponse } from './response-bytes.js';
 import { ServerResponse, rejectRequest } from './server-call.js';
 
 export interface RegisteredMethod {
@@ -30,8 +32,6 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(?:[+;]|$)/i;
 /** The content-types of the one codec the server has: no subtype means proto. */
 const PROTO_CONTENT_TYPE = /^application\/grpc(?:\+proto)?(?:;|$)/i;
 
-/** The longest timer Node can arm; deadlines further out are left to the client. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Turns one incoming HTTP/2 stream into a gRPC call and runs its handler. */
 export function dispatchStream(
@@ -199,7 +199,7 @@ class ServerCallRunner {
     if (this.response.isFinished) return;
     clearTimeout(this.timer);
     try {
-      this.response.sendLast(serialize(this.registered.definition, value));
+      this.response.sendLast(serializeResponse(this.registered.definition, value));
     } catch (err) {
       this.handlerFailed(err);
     }
@@ -212,13 +212,13 @@ class ServerCallRunner {
       if (Symbol.asyncIterator in results) {
         for await (const result of results) {
           if (response.isFinished) break;
-          if (!response.write(serialize(definition, result))) await response.drained();
+          if (!response.write(serializeResponse(definition, result))) await response.drained();
         }
       } else {
         // Sync iterables (arrays, function*) skip a promise per message: the fastest way to stream.
         for (const result of results) {
           if (response.isFinished) break;
-          if (!response.write(serialize(definition, result))) await response.drained();
+          if (!response.write(serializeResponse(definition, result))) await response.drained();
         }
       }
       this.complete();
@@ -258,13 +258,5 @@ class ServerCallRunner {
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
     this.requests?.end(err);
     this.ctx.abort(err);
-  }
-}
-
-function serialize(definition: MethodDefinition, value: unknown): Uint8Array {
-  try {
-    return definition.serializeResponse(value);
-  } catch (err) {
-    throw new GrpcError(Status.INTERNAL, `could not serialize the response of ${definition.path}: ${(err as Error).message}`);
   }
 }
