@@ -9,24 +9,37 @@ import { noteResponseSent } from '../transport/server-keepalive.js';
 
 type Headers = Record<string, string | string[] | number>;
 
+/** Response headers without metadata or compression: one object for every such call (node:http2 copies it). */
+const PLAIN_RESPONSE_HEADERS: Readonly<Headers> = Object.freeze({ ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING });
+/** Trailers of a call that ended OK without trailing metadata. */
+const OK_TRAILERS: Readonly<Headers> = Object.freeze({ 'grpc-status': '0' });
+
 /**
  * The response side of one server stream: headers, messages and the final
  * status, in that order and at most once each. Knows nothing of handlers.
+ * The call context and the dispatcher extend it, so that a call is one object.
  */
 export class ServerResponse {
   private headersSent = false;
   private finished = false;
-  private pendingHeaders = new Metadata();
+  private abandoned = false;
+  /** Made on first use: most calls send no metadata. */
+  private pendingHeaders: Metadata | undefined;
+  private trailerMetadata: Metadata | undefined;
   private compressor: Compressor | undefined;
   /** Per-message switch: false sends the next messages uncompressed even with an encoding set. */
   compressMessages = true;
-  readonly trailers = new Metadata();
 
   constructor(
-    private readonly stream: http2.ServerHttp2Stream,
+    protected readonly stream: http2.ServerHttp2Stream,
     private readonly maxSendSize: number,
     private readonly peerAcceptEncoding: string | undefined,
   ) {}
+
+  /** Trailing metadata, sent with the status. */
+  get trailers(): Metadata {
+    return (this.trailerMetadata ??= new Metadata());
+  }
 
   /** True once a status went out or the stream is gone: nothing more may be written. */
   get isFinished(): boolean {
@@ -37,8 +50,6 @@ export class ServerResponse {
   get statusSent(): boolean {
     return this.finished && !this.abandoned;
   }
-
-  private abandoned = false;
 
   /** The stream closed under us: no status will ever be sent. */
   markAbandoned(): void {
@@ -59,17 +70,22 @@ export class ServerResponse {
 
   addHeaders(md: Metadata): void {
     if (this.headersSent) throw new Error('response headers were already sent');
-    this.pendingHeaders.merge(md);
+    (this.pendingHeaders ??= new Metadata()).merge(md);
   }
 
   sendHeaders(): void {
     if (this.headersSent || this.isFinished) return;
     this.headersSent = true;
     noteResponseSent(this.stream);
-    const headers: Headers = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
+    this.stream.respond(this.responseHeaders(), { waitForTrailers: true });
+  }
+
+  private responseHeaders(): Headers {
+    if (!this.compressor && !this.pendingHeaders) return PLAIN_RESPONSE_HEADERS;
+    const headers: Headers = { ...PLAIN_RESPONSE_HEADERS };
     if (this.compressor) headers['grpc-encoding'] = this.compressor.name;
-    this.pendingHeaders.writeTo(headers);
-    this.stream.respond(headers, { waitForTrailers: true });
+    this.pendingHeaders?.writeTo(headers);
+    return headers;
   }
 
   /** Writes one serialized message; false means wait for drained() before the next. */
@@ -98,32 +114,42 @@ export class ServerResponse {
   finish(code: Status, message: string, statusDetails?: Buffer): void {
     if (this.isFinished) return;
     this.finished = true;
-    const trailers: Headers = { 'grpc-status': String(code) };
-    if (message) trailers['grpc-message'] = percentEncode(message);
-    if (statusDetails) trailers['grpc-status-details-bin'] = encodeBinaryHeader(statusDetails);
-    this.trailers.writeTo(trailers);
+    const stream = this.stream;
     if (!this.headersSent) {
       this.headersSent = true;
-      noteResponseSent(this.stream);
-      const head = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
-      this.stream.respond({ ...head, ...trailers }, { endStream: true });
+      noteResponseSent(stream);
+      const head: Headers = { ...PLAIN_RESPONSE_HEADERS };
+      stream.respond(this.trailerHeaders(head, code, message, statusDetails), { endStream: true });
       this.closeRequestSide();
       return;
     }
-    this.stream.once('wantTrailers', () => {
-      if (this.stream.destroyed) return;
-      this.stream.sendTrailers(trailers);
+    const trailers = code === Status.OK && !message && !statusDetails && !this.trailerMetadata?.size
+      ? OK_TRAILERS
+      : this.trailerHeaders({}, code, message, statusDetails);
+    // Not once(): its wrapper costs more than the listener, and the event fires once anyway.
+    stream.on('wantTrailers', () => {
+      if (stream.destroyed) return;
+      stream.sendTrailers(trailers);
       this.closeRequestSide();
     });
-    this.stream.end();
+    stream.end();
+  }
+
+  private trailerHeaders(into: Headers, code: Status, message: string, statusDetails: Buffer | undefined): Headers {
+    into['grpc-status'] = String(code);
+    if (message) into['grpc-message'] = percentEncode(message);
+    if (statusDetails) into['grpc-status-details-bin'] = encodeBinaryHeader(statusDetails);
+    this.trailerMetadata?.writeTo(into);
+    return into;
   }
 
   /**
    * After the status, a client that is still sending gets RST_STREAM(NO_ERROR), as the spec allows, so
    * the stream does not stay half-open for as long as the client keeps it. Deferred a turn so the
-   * trailers are written first.
+   * trailers are written first; nothing to do (and no turn to wait) when the request side has ended.
    */
   private closeRequestSide(): void {
+    if (this.stream.readableEnded) return;
     setImmediate(() => {
       const { stream } = this;
       if (!stream.destroyed && !stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
@@ -131,10 +157,9 @@ export class ServerResponse {
   }
 
   finishWithError(err: GrpcError): void {
-    this.trailers.merge(err.metadata);
+    if (err.metadata.size > 0) this.trailers.merge(err.metadata);
     this.finish(err.code, err.details, err.statusDetails);
   }
-
 }
 
 /** Replies to a request that is not gRPC at all, with an HTTP status and a gRPC status for gRPC-aware peers. */

@@ -1,0 +1,114 @@
+/** A call waiting for its deadline; the fields belong to the Deadlines that holds it. */
+export interface Expiring {
+  /** Absolute deadline, in ms since the epoch. */
+  deadlineAt: number;
+  /** Position in the heap, -1 when not scheduled. */
+  deadlineSlot: number;
+  /** Called once when the deadline passes while still scheduled. */
+  expire(): void;
+}
+
+/**
+ * Every call's deadline on one timer: a binary min-heap of the calls themselves, so scheduling and
+ * cancelling allocate nothing per call, and one Node timer armed for the earliest deadline. Calls
+ * that share a timeout end up in deadline order, so most insertions never re-arm the timer; a
+ * cancelled call is taken out at once, so the heap holds only live calls.
+ */
+export class Deadlines {
+  private readonly heap: Expiring[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (ms since the epoch). */
+  private armedFor = Infinity;
+
+  /** The longest delay Node's timers take; a later deadline is re-armed in steps. */
+  static readonly MAX_DELAY_MS = 2 ** 31 - 1;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  add(entry: Expiring): void {
+    const heap = this.heap;
+    entry.deadlineSlot = heap.length;
+    heap.push(entry);
+    this.up(entry.deadlineSlot);
+    if (entry.deadlineAt < this.armedFor) this.arm();
+  }
+
+  /** Takes a call out (no-op if it is not scheduled). The timer is left armed: it re-arms or stops when it fires. */
+  remove(entry: Expiring): void {
+    const slot = entry.deadlineSlot;
+    if (slot < 0) return;
+    entry.deadlineSlot = -1;
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (slot < heap.length) {
+      heap[slot] = last;
+      last.deadlineSlot = slot;
+      this.down(slot);
+      this.up(last.deadlineSlot);
+    }
+    if (heap.length === 0) this.disarm();
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    const heap = this.heap;
+    const now = Date.now();
+    while (heap.length > 0 && heap[0].deadlineAt <= now) {
+      const entry = heap[0];
+      this.remove(entry);
+      entry.expire();
+    }
+    if (heap.length > 0 && !this.timer) this.arm();
+  };
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    const at = this.heap[0].deadlineAt;
+    this.armedFor = at;
+    this.timer = setTimeout(this.fire, Math.min(Math.max(at - Date.now(), 1), Deadlines.MAX_DELAY_MS));
+  }
+
+  private disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Infinity;
+  }
+
+  private up(slot: number): void {
+    const heap = this.heap;
+    const entry = heap[slot];
+    while (slot > 0) {
+      const parentSlot = (slot - 1) >> 1;
+      const parent = heap[parentSlot];
+      if (parent.deadlineAt <= entry.deadlineAt) break;
+      heap[slot] = parent;
+      parent.deadlineSlot = slot;
+      slot = parentSlot;
+    }
+    heap[slot] = entry;
+    entry.deadlineSlot = slot;
+  }
+
+  private down(slot: number): void {
+    const heap = this.heap;
+    const entry = heap[slot];
+    const n = heap.length;
+    for (;;) {
+      let child = 2 * slot + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap[child + 1].deadlineAt < heap[child].deadlineAt) child++;
+      if (heap[child].deadlineAt >= entry.deadlineAt) break;
+      heap[slot] = heap[child];
+      heap[slot].deadlineSlot = slot;
+      slot = child;
+    }
+    heap[slot] = entry;
+    entry.deadlineSlot = slot;
+  }
+}
+
+/** The process-wide deadline timer shared by client and server calls. */
+export const deadlines = new Deadlines();
