@@ -224,7 +224,7 @@ export class CallAttempt<Res> implements CallStream {
     stream.on('data', (chunk: Buffer) => {
       if (this.done) return;
       try {
-        reader.decoder.push(chunk);
+        reader.push(chunk);
       } catch (err) {
         this.fail(toGrpcError(err, Status.INTERNAL, 'invalid response message'));
       }
@@ -232,7 +232,7 @@ export class CallAttempt<Res> implements CallStream {
     // Node ends the readable side on a reset or a lost connection too; only trailers make it a real end.
     const endWithTrailers = () => {
       try {
-        reader.decoder.finish();
+        reader.finish();
       } catch (err) {
         return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated response'));
       }

@@ -6,6 +6,7 @@ import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { encodeTimeout } from '../wire/timeout.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
+import { deadlines, type Expiring } from '../util/deadlines.js';
 import { checkSendSize, type CompressedMessage } from '../transport/message-io.js';
 import type { AttemptOutcome, AttemptSetup, CallStream, ResponseListener } from './call-attempt.js';
 import type { CallHandle } from './call-handle.js';
@@ -14,7 +15,6 @@ import { cancelledError } from './call-status.js';
 import { TransparentRetry } from './transparent-retry.js';
 
 const USER_AGENT = 'tsgrpc/0.1.0';
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where a call delivers its responses and its end. */
 export interface ResponseSink<Res> {
@@ -40,12 +40,14 @@ export interface CallLimits {
  * deadline, or a cancellation. The HTTP/2 streams it runs on are made by the
  * layer below (attempts, retried transparently when the server never saw them).
  */
-export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>, ResponseListener<Res> {
+export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>, ResponseListener<Res>, Expiring {
   private finished = false;
   private halfClosed = false;
   private readonly compressor: Compressor | undefined;
   private readonly startError: GrpcError | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** The call's timeout as given, for the deadline's error message. */
+  private timeoutMs = 0;
+  expirySlot = -1;
   private abortListener: (() => void) | undefined;
   private readonly streams: CallStream;
   deadlineAt: number | undefined;
@@ -91,9 +93,9 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     if (this.startError) return this.finish(this.startError);
     if (remaining !== undefined) {
       this.deadlineAt = Date.now() + remaining;
-      if (remaining <= MAX_TIMER_MS) {
-        this.timer = setTimeout(() => this.cancelWith(this.deadlineError(remaining)), remaining);
-      }
+      this.timeoutMs = remaining;
+      // All calls' deadlines share one timer.
+      deadlines.add(this);
     }
     if (options.signal) {
       const signal = options.signal;
@@ -101,6 +103,14 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
       signal.addEventListener('abort', this.abortListener, { once: true });
     }
     this.streams.start();
+  }
+
+  get expiresAt(): number {
+    return this.deadlineAt!;
+  }
+
+  expire(): void {
+    this.cancelWith(this.deadlineError(this.timeoutMs));
   }
 
   private deadlineError(remaining: number): GrpcError {
@@ -167,16 +177,9 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
   }
 
   requestHeaders(): http2.OutgoingHttpHeaders {
-    const headers: Record<string, string | string[] | number> = {
-      ':method': 'POST',
-      ':scheme': this.connection.scheme,
-      ':path': this.method.path,
-      ':authority': this.connection.authority,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'user-agent': USER_AGENT,
-      'grpc-accept-encoding': ACCEPT_ENCODING,
-    };
+    const plain = plainRequestHeaders(this.connection, this.method.path);
+    if (this.deadlineAt === undefined && !this.compressor && !this.options.metadata) return plain;
+    const headers: Record<string, string | string[] | number> = { ...plain };
     if (this.deadlineAt !== undefined) headers['grpc-timeout'] = encodeTimeout(this.deadlineAt - Date.now());
     if (this.compressor) headers['grpc-encoding'] = this.compressor.name;
     this.options.metadata?.writeTo(headers);
@@ -205,9 +208,33 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
   private finish(error: GrpcError | undefined, trailers: Metadata = error?.metadata ?? new Metadata()): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timer);
+    deadlines.remove(this);
     if (this.abortListener) this.options.signal!.removeEventListener('abort', this.abortListener);
     this.options.onTrailer?.(trailers);
     this.sink.end(error, trailers);
   }
+}
+
+/** Request headers of calls without deadline, compression or metadata, built once per channel and method (node:http2 copies them). */
+type PlainHeaders = Readonly<Record<string, string>>;
+const plainHeaders = new WeakMap<ConnectionManager, Map<string, PlainHeaders>>();
+
+function plainRequestHeaders(connection: ConnectionManager, path: string): PlainHeaders {
+  let byPath = plainHeaders.get(connection);
+  if (!byPath) plainHeaders.set(connection, (byPath = new Map()));
+  let headers = byPath.get(path);
+  if (!headers || headers[':authority'] !== connection.authority || headers[':scheme'] !== connection.scheme) {
+    headers = Object.freeze({
+      ':method': 'POST',
+      ':scheme': connection.scheme,
+      ':path': path,
+      ':authority': connection.authority,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'user-agent': USER_AGENT,
+      'grpc-accept-encoding': ACCEPT_ENCODING,
+    });
+    byPath.set(path, headers);
+  }
+  return headers;
 }

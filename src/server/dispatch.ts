@@ -116,7 +116,7 @@ function refuse(stream: http2.ServerHttp2Stream, options: DispatchOptions, accep
  * shared deadline timer itself: a call allocates one state object of its own.
  */
 class ServerCall extends CallContext implements Expiring {
-  deadlineSlot = -1;
+  expirySlot = -1;
   private requests: AsyncQueue<unknown> | undefined;
   private hasRequest = false;
   private request: unknown;
@@ -135,6 +135,10 @@ class ServerCall extends CallContext implements Expiring {
     this.kind = callKind(registered.definition);
     if (deadlineAt !== Infinity) deadlines.add(this);
     if (options.defaultCompression) this.setCompression(options.defaultCompression);
+  }
+
+  get expiresAt(): number {
+    return this.deadlineAt;
   }
 
   expire(): void {
@@ -161,7 +165,7 @@ class ServerCall extends CallContext implements Expiring {
     stream.on('data', (chunk: Buffer) => {
       if (this.isFinished) return;
       try {
-        reader.decoder.push(chunk);
+        reader.push(chunk);
       } catch (err) {
         this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
       }
@@ -169,7 +173,7 @@ class ServerCall extends CallContext implements Expiring {
     stream.on('end', () => {
       if (this.isFinished) return;
       try {
-        reader.decoder.finish();
+        reader.finish();
       } catch (err) {
         return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
       }

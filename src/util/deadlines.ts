@@ -1,9 +1,9 @@
 /** A call waiting for its deadline; the fields belong to the Deadlines that holds it. */
 export interface Expiring {
   /** Absolute deadline, in ms since the epoch. */
-  deadlineAt: number;
+  readonly expiresAt: number;
   /** Position in the heap, -1 when not scheduled. */
-  deadlineSlot: number;
+  expirySlot: number;
   /** Called once when the deadline passes while still scheduled. */
   expire(): void;
 }
@@ -29,24 +29,24 @@ export class Deadlines {
 
   add(entry: Expiring): void {
     const heap = this.heap;
-    entry.deadlineSlot = heap.length;
+    entry.expirySlot = heap.length;
     heap.push(entry);
-    this.up(entry.deadlineSlot);
-    if (entry.deadlineAt < this.armedFor) this.arm();
+    this.up(entry.expirySlot);
+    if (entry.expiresAt < this.armedFor) this.arm();
   }
 
   /** Takes a call out (no-op if it is not scheduled). The timer is left armed: it re-arms or stops when it fires. */
   remove(entry: Expiring): void {
-    const slot = entry.deadlineSlot;
+    const slot = entry.expirySlot;
     if (slot < 0) return;
-    entry.deadlineSlot = -1;
+    entry.expirySlot = -1;
     const heap = this.heap;
     const last = heap.pop()!;
     if (slot < heap.length) {
       heap[slot] = last;
-      last.deadlineSlot = slot;
+      last.expirySlot = slot;
       this.down(slot);
-      this.up(last.deadlineSlot);
+      this.up(last.expirySlot);
     }
     if (heap.length === 0) this.disarm();
   }
@@ -56,7 +56,7 @@ export class Deadlines {
     this.armedFor = Infinity;
     const heap = this.heap;
     const now = Date.now();
-    while (heap.length > 0 && heap[0].deadlineAt <= now) {
+    while (heap.length > 0 && heap[0].expiresAt <= now) {
       const entry = heap[0];
       this.remove(entry);
       entry.expire();
@@ -66,7 +66,7 @@ export class Deadlines {
 
   private arm(): void {
     clearTimeout(this.timer);
-    const at = this.heap[0].deadlineAt;
+    const at = this.heap[0].expiresAt;
     this.armedFor = at;
     this.timer = setTimeout(this.fire, Math.min(Math.max(at - Date.now(), 1), Deadlines.MAX_DELAY_MS));
   }
@@ -83,13 +83,13 @@ export class Deadlines {
     while (slot > 0) {
       const parentSlot = (slot - 1) >> 1;
       const parent = heap[parentSlot];
-      if (parent.deadlineAt <= entry.deadlineAt) break;
+      if (parent.expiresAt <= entry.expiresAt) break;
       heap[slot] = parent;
-      parent.deadlineSlot = slot;
+      parent.expirySlot = slot;
       slot = parentSlot;
     }
     heap[slot] = entry;
-    entry.deadlineSlot = slot;
+    entry.expirySlot = slot;
   }
 
   private down(slot: number): void {
@@ -99,14 +99,14 @@ export class Deadlines {
     for (;;) {
       let child = 2 * slot + 1;
       if (child >= n) break;
-      if (child + 1 < n && heap[child + 1].deadlineAt < heap[child].deadlineAt) child++;
-      if (heap[child].deadlineAt >= entry.deadlineAt) break;
+      if (child + 1 < n && heap[child + 1].expiresAt < heap[child].expiresAt) child++;
+      if (heap[child].expiresAt >= entry.expiresAt) break;
       heap[slot] = heap[child];
-      heap[slot].deadlineSlot = slot;
+      heap[slot].expirySlot = slot;
       slot = child;
     }
     heap[slot] = entry;
-    entry.deadlineSlot = slot;
+    entry.expirySlot = slot;
   }
 }
 
