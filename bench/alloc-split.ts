@@ -2,7 +2,8 @@
 // process, and each process reports its own heap growth over the same calls.
 // Usage (after `npm run build`):
 //   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 dist/bench/alloc-split.js CLIENT SERVER
-// CLIENT and SERVER are each `tsgrpc` or `bare`. Samples during which either process ran a GC are
+// CLIENT and SERVER are each `tsgrpc` or `bare`; a third argument `timeout` makes the tsgrpc client give
+// every call a 60 s timeout (sent as grpc-timeout, so the server keeps a deadline too). Samples during which either process ran a GC are
 // discarded; the median of the rest is printed for each side.
 import { fork, type ChildProcess } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -11,6 +12,17 @@ import { connectBare } from './clients/bare.js';
 import { connectTsgrpc } from './clients/tsgrpc.js';
 import { startBare } from './servers/bare.js';
 import { startTsgrpc } from './servers/tsgrpc.js';
+import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from './servers/tsgrpc-def.js';
+import { Channel } from '../src/index.js';
+
+/** A tsgrpc client whose unary calls each carry a 60 s timeout. */
+function timedClient(port: number): { unary(payload: Buffer): Promise<Buffer>; close(): void } {
+  const channel = new Channel(`127.0.0.1:${port}`, { maxReceiveMessageSize: TSGRPC_MAX_MESSAGE, maxSendMessageSize: TSGRPC_MAX_MESSAGE });
+  return {
+    unary: (payload) => channel.unary(tsgrpcEcho.methods.Unary, payload, { timeout: 60_000 }),
+    close: () => channel.close(),
+  };
+}
 
 const CALLS_PER_SAMPLE = 200;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -49,13 +61,15 @@ if (process.argv[2] === '--server') {
   });
   process.send!({ port: server.port });
 } else {
-  const [clientKind = 'tsgrpc', serverKind = 'tsgrpc'] = process.argv.slice(2);
+  const [clientKind = 'tsgrpc', serverKind = 'tsgrpc', extra] = process.argv.slice(2);
+  const withTimeout = extra === 'timeout';
+  if (withTimeout && clientKind !== 'tsgrpc') throw new Error('timeout needs the tsgrpc client');
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--server', serverKind], {
     execArgv: ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'],
   });
   const reply = () => new Promise<any>((resolve) => child.once('message', resolve));
   const { port } = await reply();
-  const client = clientKind === 'bare' ? await connectBare(port) : await connectTsgrpc(port);
+  const client = clientKind === 'bare' ? await connectBare(port) : withTimeout ? timedClient(port) : await connectTsgrpc(port);
   const payload = Buffer.alloc(100, 7);
   for (let i = 0; i < 20000; i++) await client.unary(payload); // warm up: JIT, header caches, connection
   const clientSamples: number[] = [];
@@ -76,7 +90,7 @@ if (process.argv[2] === '--server') {
   }
   const median = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
   console.log(JSON.stringify({
-    client: clientKind, server: serverKind, samples: clientSamples.length,
+    client: clientKind, server: serverKind, timeout: withTimeout, samples: clientSamples.length,
     clientBytesPerCall: median(clientSamples), serverBytesPerCall: median(serverSamples),
   }));
   client.close();

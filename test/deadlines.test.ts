@@ -69,8 +69,14 @@ describe('Deadlines (the shared deadline timer)', () => {
     for (const e of live.reverse()) d.remove(e);
     expect(d.size).toBe(0);
     expect(fired).toEqual([]);
-    // Nothing left to wait for: no timer keeps the process alive.
-    expect((d as unknown as { timer: unknown }).timer).toBeUndefined();
+    // Nothing left to wait for: the timer no longer keeps the process alive.
+    const timer = (d as unknown as { timer?: NodeJS.Timeout }).timer;
+    expect(timer?.hasRef() ?? false).toBe(false);
+    // A new call makes it hold the process again.
+    const next = entry(Date.now() + 120_000, fired, -1);
+    d.add(next);
+    expect((d as unknown as { timer?: NodeJS.Timeout }).timer?.hasRef()).toBe(true);
+    d.remove(next);
   });
 
   it('keeps the heap ordered under random adds and removes', () => {

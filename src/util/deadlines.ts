@@ -11,8 +11,9 @@ export interface Expiring {
 /**
  * Every call's deadline on one timer: a binary min-heap of the calls themselves, so scheduling and
  * cancelling allocate nothing per call, and one Node timer armed for the earliest deadline. Calls
- * that share a timeout end up in deadline order, so most insertions never re-arm the timer; a
- * cancelled call is taken out at once, so the heap holds only live calls.
+ * that share a timeout end up in deadline order, so most insertions never re-arm the timer (it fires
+ * about once per timeout, whatever the call rate); a call that ends is taken out at once, so the
+ * heap holds only live calls.
  */
 export class Deadlines {
   private readonly heap: Expiring[] = [];
@@ -33,9 +34,14 @@ export class Deadlines {
     heap.push(entry);
     this.up(entry.expirySlot);
     if (entry.expiresAt < this.armedFor) this.arm();
+    else if (heap.length === 1) this.timer!.ref();
   }
 
-  /** Takes a call out (no-op if it is not scheduled). The timer is left armed: it re-arms or stops when it fires. */
+  /**
+   * Takes a call out (no-op if it is not scheduled). The timer stays armed, so that the next call need
+   * not arm a new one (it re-arms or stops when it fires), but keeps the process alive only while
+   * some call is waiting.
+   */
   remove(entry: Expiring): void {
     const slot = entry.expirySlot;
     if (slot < 0) return;
@@ -48,7 +54,7 @@ export class Deadlines {
       this.down(slot);
       this.up(last.expirySlot);
     }
-    if (heap.length === 0) this.disarm();
+    if (heap.length === 0) this.timer?.unref();
   }
 
   private readonly fire = (): void => {
@@ -69,12 +75,6 @@ export class Deadlines {
     const at = this.heap[0].expiresAt;
     this.armedFor = at;
     this.timer = setTimeout(this.fire, Math.min(Math.max(at - Date.now(), 1), Deadlines.MAX_DELAY_MS));
-  }
-
-  private disarm(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.armedFor = Infinity;
   }
 
   private up(slot: number): void {
