@@ -11,7 +11,7 @@ import { deadlines, type Expiring } from '../util/deadlines.js';
 import { CallContext } from './context.js';
 import { confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
-import { ServerResponse, rejectRequest } from './server-call.js';
+import { ServerResponse, kCall, rejectRequest, type CallStream } from './server-call.js';
 
 export interface RegisteredMethod {
   definition: MethodDefinition;
@@ -118,6 +118,7 @@ function refuse(stream: http2.ServerHttp2Stream, options: DispatchOptions, accep
 class ServerCall extends CallContext implements Expiring {
   expirySlot = -1;
   private requests: AsyncQueue<unknown> | undefined;
+  private reader!: MessageReader<unknown>;
   private hasRequest = false;
   private request: unknown;
   private readonly kind: CallKind;
@@ -156,31 +157,13 @@ class ServerCall extends CallContext implements Expiring {
       streaming ? (msg, size) => this.onRequest(msg, true, size) : undefined,
     );
     reader.setEncoding(requestEncoding);
-    stream.on('close', () => {
-      noteStreamClosed(this.session);
-      this.onClose();
-    });
+    this.reader = reader;
+    // Shared listeners (see kCall): closures would cost a few hundred bytes per call.
+    stream.on('close', onStreamClose);
     // A client RST_STREAM also ends the readable side: 'aborted' tells it apart from a half-close.
-    stream.on('aborted', () => this.onClose());
-    stream.on('data', (chunk: Buffer) => {
-      if (this.isFinished) return;
-      try {
-        reader.push(chunk);
-      } catch (err) {
-        this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
-      }
-    });
-    stream.on('end', () => {
-      if (this.isFinished) return;
-      try {
-        reader.finish();
-      } catch (err) {
-        return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
-      }
-      // A cancel may be END_STREAM followed by RST_STREAM: the handler's stream ends only once that is ruled out.
-      if (this.requests) confirmHalfClose(stream, () => this.onRequestsEnd());
-      else this.onRequestsEnd();
-    });
+    stream.on('aborted', onStreamAborted);
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
     if (streaming) {
       // A message is opened when the handler takes it, and its compressed flag becomes ctx.requestCompressed then.
       const prepare = (item: unknown) => {
@@ -194,6 +177,32 @@ class ServerCall extends CallContext implements Expiring {
       this.requests = queue;
       void this.run(this.kind, queue);
     }
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.isFinished) return;
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
+    }
+  }
+
+  onEnd(): void {
+    if (this.isFinished) return;
+    try {
+      this.reader.finish();
+    } catch (err) {
+      return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
+    }
+    // A cancel may be END_STREAM followed by RST_STREAM: the handler's stream ends only once that is ruled out.
+    if (this.requests) confirmHalfClose(this.stream, () => this.onRequestsEnd());
+    else this.onRequestsEnd();
+  }
+
+  onStreamClosed(): void {
+    noteStreamClosed(this.session);
+    this.onClose();
   }
 
   private onRequest(message: unknown, compressed: boolean, size: number): void {
@@ -292,7 +301,7 @@ class ServerCall extends CallContext implements Expiring {
   }
 
   /** A stream that closes before we sent a status was cancelled by the client or lost with its connection. */
-  private onClose(): void {
+  onClose(): void {
     deadlines.remove(this);
     if (this.statusSent) return;
     if (this.stream.aborted) this.options.onPeerReset?.(this.stream);
@@ -303,6 +312,22 @@ class ServerCall extends CallContext implements Expiring {
     this.requests?.end(err);
     this.abort(err);
   }
+}
+
+function onStreamData(this: CallStream<ServerCall>, chunk: Buffer): void {
+  this[kCall].onData(chunk);
+}
+
+function onStreamEnd(this: CallStream<ServerCall>): void {
+  this[kCall].onEnd();
+}
+
+function onStreamClose(this: CallStream<ServerCall>): void {
+  this[kCall].onStreamClosed();
+}
+
+function onStreamAborted(this: CallStream<ServerCall>): void {
+  this[kCall].onClose();
 }
 
 function serialize(definition: MethodDefinition, value: unknown): Uint8Array {

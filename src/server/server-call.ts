@@ -14,6 +14,10 @@ const PLAIN_RESPONSE_HEADERS: Readonly<Headers> = Object.freeze(responseHeaders(
 /** Trailers of a call that ended OK without trailing metadata. */
 const OK_TRAILERS: Readonly<Headers> = Object.freeze({ 'grpc-status': '0' });
 
+/** The call a stream carries, so that its listeners can be functions shared by every stream rather than closures per call. */
+export const kCall = Symbol('tsgrpc.call');
+export type CallStream<C> = http2.ServerHttp2Stream & { [kCall]: C };
+
 /**
  * The response side of one server stream: headers, messages and the final
  * status, in that order and at most once each. Knows nothing of handlers.
@@ -27,6 +31,8 @@ export class ServerResponse {
   private pendingHeaders: Metadata | undefined;
   private trailerMetadata: Metadata | undefined;
   private compressor: Compressor | undefined;
+  /** The trailers finish() chose, sent when the stream asks for them. */
+  private trailersToSend: Headers | undefined;
   /** Per-message switch: false sends the next messages uncompressed even with an encoding set. */
   compressMessages = true;
 
@@ -34,7 +40,9 @@ export class ServerResponse {
     protected readonly stream: http2.ServerHttp2Stream,
     private readonly maxSendSize: number,
     private readonly peerAcceptEncoding: string | undefined,
-  ) {}
+  ) {
+    (stream as CallStream<ServerResponse>)[kCall] = this;
+  }
 
   /** Trailing metadata, sent with the status. */
   get trailers(): Metadata {
@@ -122,16 +130,20 @@ export class ServerResponse {
       this.closeRequestSide();
       return;
     }
-    const trailers = code === Status.OK && !message && !statusDetails && !this.trailerMetadata?.size
+    this.trailersToSend = code === Status.OK && !message && !statusDetails && !this.trailerMetadata?.size
       ? OK_TRAILERS
       : this.trailerHeaders({}, code, message, statusDetails);
     // Not once(): its wrapper costs more than the listener, and the event fires once anyway.
-    stream.on('wantTrailers', () => {
-      if (stream.destroyed) return;
-      stream.sendTrailers(trailers);
-      this.closeRequestSide();
-    });
+    stream.on('wantTrailers', sendTrailersOf);
     stream.end();
+  }
+
+  /** The stream asks for the trailers finish() chose. */
+  sendTrailers(): void {
+    const stream = this.stream;
+    if (stream.destroyed) return;
+    stream.sendTrailers(this.trailersToSend!);
+    this.closeRequestSide();
   }
 
   private trailerHeaders(into: Headers, code: Status, message: string, statusDetails: Buffer | undefined): Headers {
@@ -159,6 +171,10 @@ export class ServerResponse {
     if (err.metadata.size > 0) this.trailers.merge(err.metadata);
     this.finish(err.code, err.details, err.statusDetails);
   }
+}
+
+function sendTrailersOf(this: CallStream<ServerResponse>): void {
+  this[kCall].sendTrailers();
 }
 
 /** A fresh literal rather than a copy of the frozen one: V8 copies a frozen object slowly, into a larger one. */
