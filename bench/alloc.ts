@@ -1,21 +1,26 @@
 // Heap bytes allocated per unary call (client and server in one process), a
 // measure that competing load on the machine does not skew, unlike timing.
 // Usage:
-//   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 dist/bench/alloc.js [plain|intercepted]
-// "intercepted" puts a pass-through interceptor with every hook on both sides.
+//   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 dist/bench/alloc.js [plain|intercepted|compat]
+// "intercepted" puts a pass-through interceptor with every hook on both sides; "compat" runs the
+// grpc-js bench client and server on tsgrpc/grpc-js (the compatibility layer's own cost).
 // Samples during which a GC ran are discarded; the median of the rest is printed.
 import { PerformanceObserver } from 'node:perf_hooks';
+import * as compat from '../src/grpc-js/index.js';
+import { connectGrpcJs } from './clients/grpcjs.js';
 import { connectTsgrpc } from './clients/tsgrpc.js';
+import { startGrpcJs } from './servers/grpcjs.js';
 import { startTsgrpc } from './servers/tsgrpc.js';
 
 const mode = process.argv[2] ?? 'plain';
-if (mode !== 'plain' && mode !== 'intercepted') throw new Error('usage: alloc.js [plain|intercepted]');
+if (mode !== 'plain' && mode !== 'intercepted' && mode !== 'compat') throw new Error('usage: alloc.js [plain|intercepted|compat]');
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
 const intercepted = mode === 'intercepted';
-const server = await startTsgrpc(intercepted);
-const client = await connectTsgrpc(server.port, intercepted);
+const grpcJsApi = compat as any;
+const server = mode === 'compat' ? await startGrpcJs(grpcJsApi) : await startTsgrpc(intercepted);
+const client = mode === 'compat' ? await connectGrpcJs(server.port, grpcJsApi) : await connectTsgrpc(server.port, intercepted);
 const payload = Buffer.alloc(100, 7);
 const CALLS_PER_SAMPLE = 200;
 const pause = () => new Promise((r) => setTimeout(r, 30));

@@ -31,6 +31,8 @@ export interface AttemptOutcome {
   trailers: Metadata;
   /** The server never handed the stream to its application (refused, above a GOAWAY's last-stream-id, or never sent): it is safe to send again. */
   neverProcessed: boolean;
+  /** The server's `grpc-retry-pushback-ms` trailer, for retry policies (reserved headers are not in `trailers`). */
+  pushback: string | undefined;
 }
 
 /** A serialized request, and the compressor to send it with (none: uncompressed). */
@@ -68,8 +70,11 @@ export interface AttemptSetup<Res> {
   readonly wantsOkTrailers: boolean;
   /** Called unbound. */
   readonly deserialize: (bytes: Uint8Array) => Res;
-  /** Request headers, built when the stream opens, so that grpc-timeout counts down from then. */
-  requestHeaders(): http2.OutgoingHttpHeaders;
+  /**
+   * Request headers, built when the stream opens, so that grpc-timeout counts down from then. The
+   * object may be shared by many calls (node:http2 copies it): add to a copy, never to it.
+   */
+  requestHeaders(): Readonly<http2.OutgoingHttpHeaders>;
 }
 
 /**
@@ -182,7 +187,8 @@ export class CallAttempt<Res> implements CallStream {
   private report(error: GrpcError | undefined, trailers: Metadata | undefined, neverProcessed: boolean): void {
     if (this.done) return;
     this.done = true;
-    this.listener.ended({ error, trailers: trailers ?? error?.metadata ?? new Metadata(), neverProcessed });
+    const pushback = this.trailerHeaders?.['grpc-retry-pushback-ms'] as string | undefined;
+    this.listener.ended({ error, trailers: trailers ?? error?.metadata ?? new Metadata(), neverProcessed, pushback });
   }
 
   private listen(stream: http2.ClientHttp2Stream): void {
