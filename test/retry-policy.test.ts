@@ -133,6 +133,19 @@ describe('retryPolicy (gRFC A6)', () => {
     expect(stopped.seen).toHaveLength(1);
   });
 
+  it('a pushback no timer can wait, or one past the deadline, ends the call with its status instead of retrying', async () => {
+    // Node fires a setTimeout beyond 2^31-1 ms after 1 ms: ten billion ms must not mean "retry now".
+    const huge = await scripted([{ status: Status.UNAVAILABLE, pushback: '9999999999' }, {}]);
+    await expect(call(channel(huge.port, retryPolicy()))).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    expect(huge.seen).toHaveLength(1);
+    // 60 s of pushback on a call with 10 s left: it ends now with the server's status, not at the deadline.
+    const late = await scripted([{ status: Status.UNAVAILABLE, pushback: '60000' }, {}]);
+    const started = performance.now();
+    await expect(channel(late.port, retryPolicy()).unary(echo, Buffer.from('x'), { timeout: 10_000 })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    expect(late.seen).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(8000);
+  });
+
   it('backs off with jitter below the exponential ceiling (initialBackoff x multiplier^n, capped at maxBackoff)', async () => {
     const server = await scripted([{ status: Status.UNAVAILABLE }]);
     const ch = channel(server.port, retryPolicy({ maxAttempts: 5, initialBackoff: '0.2s', maxBackoff: '0.3s', backoffMultiplier: 10 }));
@@ -208,6 +221,12 @@ describe('hedgingPolicy (gRFC A6)', () => {
     const fatal = await scripted([{ status: Status.NOT_FOUND }, {}]);
     await expect(call(channel(fatal.port, hedging({ hedgingDelay: '10s' })))).rejects.toMatchObject({ code: Status.NOT_FOUND });
     expect(fatal.seen).toHaveLength(1);
+  });
+
+  it('a pushback no timer can wait starts no new hedge; the call ends with that status', async () => {
+    const server = await scripted([{ status: Status.UNAVAILABLE, pushback: '9999999999' }, {}]);
+    await expect(call(channel(server.port, hedging({ hedgingDelay: '10s' })))).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    expect(server.seen).toHaveLength(1);
   });
 });
 

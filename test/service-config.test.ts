@@ -89,6 +89,19 @@ describe('service config errors', () => {
     expect(() => new Channel('127.0.0.1:1', { perRpcRetryBufferBytes: -1 })).toThrow(/perRpcRetryBufferBytes/);
   });
 
+  it('durations a timer cannot wait, or beyond the protobuf Duration range, fail the constructor, naming the field', () => {
+    const retry = { maxAttempts: 3, initialBackoff: '0.1s', maxBackoff: '1s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] };
+    const config = (method: object) => ({ serviceConfig: { methodConfig: [{ name: [{}], ...method }] } });
+    // 2^31-1 ms is the longest setTimeout; Node fires anything longer after 1 ms.
+    expect(() => new Channel('127.0.0.1:1', config({ hedgingPolicy: { maxAttempts: 2, hedgingDelay: '2147484s' } }))).toThrow(/hedgingPolicy\.hedgingDelay: must be at most 2147483.647s/);
+    expect(() => new Channel('127.0.0.1:1', config({ retryPolicy: { ...retry, maxBackoff: '9999999999s' } }))).toThrow(/retryPolicy\.maxBackoff: must be at most/);
+    expect(() => new Channel('127.0.0.1:1', config({ retryPolicy: { ...retry, initialBackoff: '3000000s' } }))).toThrow(/retryPolicy\.initialBackoff: must be at most/);
+    expect(() => new Channel('127.0.0.1:1', config({ timeout: '315576000001s' }))).toThrow(/methodConfig\[0\]\.timeout: .*longer than the longest duration/);
+    // The longest delay a timer can wait is still accepted; a long timeout is fine (the call sets no timer beyond the limit).
+    expect(() => new Channel('127.0.0.1:1', config({ hedgingPolicy: { maxAttempts: 2, hedgingDelay: '2147483.647s' } })).close()).not.toThrow();
+    expect(() => new Channel('127.0.0.1:1', config({ timeout: '315576000000s' })).close()).not.toThrow();
+  });
+
   it('a config naming only unknown policies fails calls with a clear reason', async () => {
     const r = await replica();
     const client = connect(r.hostPort, { serviceConfig: { loadBalancingConfig: [{ weighted_magic: {} }] } });

@@ -39,6 +39,7 @@ export function retryDelayMs(retry: number, policy: { initialBackoffMs: number; 
 /**
  * `grpc-retry-pushback-ms` from the server: a whole number of milliseconds to wait before the
  * next attempt, or `'stop'` to give up (negative or malformed, per A6); undefined when absent.
+ * The caller gives up too on a delay past the call's deadline or longer than a timer can wait.
  */
 export function parsePushback(value: string | undefined): number | 'stop' | undefined {
   if (value === undefined) return undefined;

@@ -1,15 +1,16 @@
 import type http2 from 'node:http2';
 import type { Compressor } from '../wire/compression.js';
 import { Status } from '../wire/status.js';
+import { MAX_TIMER_MS } from '../transport/keepalive.js';
 import type { CompressedMessage } from '../transport/message-io.js';
 import {
   CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream, type QueuedWrite, type ResponseListener,
 } from './call-attempt.js';
 import type { CallPolicy } from './retry-state.js';
+import { RequestLog } from './request-log.js';
 import { parsePushback, retryDelayMs } from './retry-throttle.js';
 
 const RESOLVED = Promise.resolve();
-const NOTHING: readonly QueuedWrite[] = [];
 
 /** Attempt number n's setup: the call's, plus `grpc-previous-rpc-attempts` from the second attempt on. */
 class NumberedSetup<Res> implements AttemptSetup<Res> {
@@ -58,9 +59,8 @@ class Attempt<Res> implements AttemptListener<Res> {
 export class RetryingCall<Res> implements CallStream {
   private readonly live = new Set<Attempt<Res>>();
   private committed: Attempt<Res> | undefined;
-  /** Requests written so far; undefined once committed and handed to the committed attempt. */
-  private sent: QueuedWrite[] | undefined = [];
-  private sentBytes = 0;
+  /** Requests written so far; dropped once committed and handed to the committed attempt. */
+  private readonly log = new RequestLog();
   /** Bytes counted against the channel's buffer (only while not committed). */
   private charged = 0;
   private halfClosed = false;
@@ -94,12 +94,13 @@ export class RetryingCall<Res> implements CallStream {
     const committedOpen = this.committed?.stream.opened;
     // Kept for replays, and for attempts whose stream has not opened yet (their only copy).
     if (!committedOpen) this.keep(bytes, compressor);
-    let result = RESOLVED;
+    let result: Promise<void> | undefined;
     for (const a of this.live) {
       if (a.stream.opened) result = a.stream.write(bytes, compressor, last);
       else if (last) a.stream.end();
     }
-    return result;
+    // No stream took it: held until one opens, and the writer waits once too much is held.
+    return result ?? this.log.waitForStream();
   }
 
   end(): void {
@@ -126,7 +127,7 @@ export class RetryingCall<Res> implements CallStream {
 
   /** What an attempt sends first when its stream opens: every request so far. */
   replay(): readonly QueuedWrite[] {
-    const queued = this.sent ?? NOTHING;
+    const queued = this.log.take(this.committed !== undefined);
     if (this.committed) this.release(); // the committed attempt is the last to need them
     return queued;
   }
@@ -146,7 +147,7 @@ export class RetryingCall<Res> implements CallStream {
   attemptEnded(attempt: Attempt<Res>, outcome: AttemptOutcome): void {
     if (!this.live.delete(attempt) || this.finished) return;
     if (this.committed && this.committed !== attempt) return;
-    if (outcome.neverProcessed && !this.transparentRetried && this.sent && !this.committed) {
+    if (outcome.neverProcessed && !this.transparentRetried && !this.log.dropped && !this.committed) {
       this.transparentRetried = true;
       this.launch(attempt.number);
       return;
@@ -159,7 +160,7 @@ export class RetryingCall<Res> implements CallStream {
     if (this.committed || !retryable) return this.finish(outcome);
     this.lastOutcome = outcome;
     const pushback = parsePushback(outcome.pushback);
-    const more = pushback !== 'stop' && this.sent !== undefined && this.started < this.maxAttempts && (throttle?.allowsRetry ?? true);
+    const more = pushback !== 'stop' && !this.log.dropped && this.started < this.maxAttempts && (throttle?.allowsRetry ?? true);
     if (this.policy.hedging) {
       if (!more) {
         // No new attempt: the call ends with the last of those still running.
@@ -167,10 +168,18 @@ export class RetryingCall<Res> implements CallStream {
         else clearTimeout(this.timer);
         return;
       }
-      return this.scheduleHedge(pushback === undefined ? 0 : pushback);
+      if (pushback !== undefined && !this.fitsBeforeDeadline(pushback)) {
+        // Pushed back beyond what can be waited for: no new hedge, the running ones may still answer.
+        clearTimeout(this.timer);
+        if (this.live.size === 0) this.finish(outcome);
+        return;
+      }
+      return this.scheduleHedge(pushback ?? 0);
     }
     if (!more) return this.finish(outcome);
     const delay = pushback ?? retryDelayMs(++this.retries, this.policy.retry!);
+    // A retry that could only start after the deadline (or after a delay no timer can wait) is no retry.
+    if (!this.fitsBeforeDeadline(delay)) return this.finish(outcome);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.finished) this.startAttempt();
@@ -184,14 +193,24 @@ export class RetryingCall<Res> implements CallStream {
   private startAttempt(): void {
     this.launch(this.started++);
     const hedging = this.policy.hedging;
-    if (hedging && this.started < this.maxAttempts) this.scheduleHedge(hedging.hedgingDelayMs);
+    if (hedging && this.started < this.maxAttempts && this.fitsBeforeDeadline(hedging.hedgingDelayMs)) this.scheduleHedge(hedging.hedgingDelayMs);
+  }
+
+  /**
+   * Whether an attempt `delayMs` from now could still start: before the deadline, and within what
+   * setTimeout can wait (Node fires longer delays after 1 ms).
+   */
+  private fitsBeforeDeadline(delayMs: number): boolean {
+    if (delayMs > MAX_TIMER_MS) return false;
+    const { deadlineAt } = this.setup;
+    return deadlineAt === undefined || Date.now() + delayMs < deadlineAt;
   }
 
   private scheduleHedge(delayMs: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.finished || this.committed || !this.sent) return;
+      if (this.finished || this.committed || this.log.dropped) return;
       if (this.policy.throttle?.allowsRetry ?? true) this.startAttempt();
     }, delayMs);
   }
@@ -218,12 +237,10 @@ export class RetryingCall<Res> implements CallStream {
   }
 
   private keep(bytes: Uint8Array, compressor: Compressor | undefined): void {
-    this.sent ??= [];
-    this.sent.push([bytes, compressor]);
-    this.sentBytes += bytes.length;
+    this.log.keep(bytes, compressor);
     if (this.committed) return;
     const { buffer } = this.policy;
-    if (this.sentBytes > buffer.perCallLimit || buffer.used + bytes.length > buffer.channelLimit) {
+    if (this.log.keptBytes > buffer.perCallLimit || buffer.used + bytes.length > buffer.channelLimit) {
       // Past a buffer limit: no more replays. Commit to the attempt running (or about to run) now.
       const [current] = this.live;
       if (current) this.commit(current);
@@ -240,7 +257,7 @@ export class RetryingCall<Res> implements CallStream {
   private release(): void {
     this.policy.buffer.used -= this.charged;
     this.charged = 0;
-    this.sent = undefined;
+    this.log.drop();
   }
 
   private finish(outcome: AttemptOutcome): void {

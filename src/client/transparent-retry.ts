@@ -3,6 +3,7 @@ import type { CompressedMessage } from '../transport/message-io.js';
 import {
   CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream, type QueuedWrite, type ResponseListener,
 } from './call-attempt.js';
+import { RequestLog } from './request-log.js';
 
 /**
  * Request bytes kept for a replay. Past this the call commits to its current
@@ -11,7 +12,6 @@ import {
 export const RETRY_BUFFER_LIMIT = 256 * 1024;
 
 const RESOLVED = Promise.resolve();
-const NOTHING: readonly QueuedWrite[] = [];
 
 /**
  * Transparent retry (gRFC A6): an attempt the server never handed to its
@@ -23,18 +23,18 @@ const NOTHING: readonly QueuedWrite[] = [];
  * outgrow RETRY_BUFFER_LIMIT.
  *
  * The same buffer holds the requests written while an attempt waits for its
- * stream to open (those are kept whatever their size: they have no other copy).
+ * stream to open (those are kept whatever their size: they have no other copy),
+ * and past the stream buffer limit makes the writer wait for the stream.
  */
-export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
+export class TransparentRetry<Res> extends RequestLog implements CallStream, AttemptListener<Res> {
   private attempt: CallStream | undefined;
-  /** Requests written so far: while not committed, and those waiting for the stream to open. */
-  private sent: QueuedWrite[] | undefined;
-  private sentBytes = 0;
   private committed = false;
   private halfClosed = false;
   private retried = false;
 
-  constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: ResponseListener<Res>) {}
+  constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: ResponseListener<Res>) {
+    super();
+  }
 
   get opened(): boolean {
     return this.attempt?.opened ?? false;
@@ -51,12 +51,12 @@ export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
     if (!attempt?.opened) {
       // The only copy until the stream opens: kept whatever its size, but past the limit the call will not be retried.
       this.keep(bytes, compressor);
-      if (this.sentBytes > RETRY_BUFFER_LIMIT) this.committed = true;
+      if (this.keptBytes > RETRY_BUFFER_LIMIT) this.committed = true;
       if (last) attempt?.end();
-      return RESOLVED;
+      return this.waitForStream();
     }
     if (!this.committed) {
-      if (this.sentBytes + bytes.length > RETRY_BUFFER_LIMIT) this.commit();
+      if (this.keptBytes + bytes.length > RETRY_BUFFER_LIMIT) this.commit();
       else this.keep(bytes, compressor);
     }
     return attempt.write(bytes, compressor, last);
@@ -82,9 +82,7 @@ export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
   }
 
   writtenBeforeOpen(): readonly QueuedWrite[] {
-    const queued = this.sent ?? NOTHING;
-    if (this.committed) this.sent = undefined; // on their way now, and no retry will need them
-    return queued;
+    return this.take(this.committed); // once committed, no retry will need them after this stream
   }
 
   headers(rawHeaders: readonly string[]): void {
@@ -111,16 +109,9 @@ export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
     this.listener.ended(outcome);
   }
 
-  private keep(bytes: Uint8Array, compressor: Compressor | undefined): void {
-    this.sentBytes += bytes.length;
-    const entry: QueuedWrite = [bytes, compressor];
-    if (this.sent) this.sent.push(entry);
-    else this.sent = [entry];
-  }
-
   private commit(): void {
     this.committed = true;
-    this.sent = undefined;
+    this.drop();
   }
 
   private startAttempt(): void {

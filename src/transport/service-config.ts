@@ -1,4 +1,5 @@
 import { Status } from '../wire/status.js';
+import { MAX_TIMER_MS } from './keepalive.js';
 
 /**
  * Service config (grpc/grpc doc/service_config.md, gRFC A6): parsed and checked once, when it
@@ -124,8 +125,8 @@ function attempts(value: unknown, where: string): number {
 function retryPolicy(p: Record<string, unknown>, where: string): RetryPolicy {
   const policy: RetryPolicy = {
     maxAttempts: attempts(p.maxAttempts, `${where}.maxAttempts`),
-    initialBackoffMs: positiveDuration(p.initialBackoff, `${where}.initialBackoff`),
-    maxBackoffMs: positiveDuration(p.maxBackoff, `${where}.maxBackoff`),
+    initialBackoffMs: timerDuration(positiveDuration(p.initialBackoff, `${where}.initialBackoff`), `${where}.initialBackoff`),
+    maxBackoffMs: timerDuration(positiveDuration(p.maxBackoff, `${where}.maxBackoff`), `${where}.maxBackoff`),
     backoffMultiplier: positiveNumber(p.backoffMultiplier, `${where}.backoffMultiplier`),
     retryableStatusCodes: statusCodes(p.retryableStatusCodes, `${where}.retryableStatusCodes`),
   };
@@ -136,7 +137,7 @@ function retryPolicy(p: Record<string, unknown>, where: string): RetryPolicy {
 function hedgingPolicy(p: Record<string, unknown>, where: string): HedgingPolicy {
   return {
     maxAttempts: attempts(p.maxAttempts, `${where}.maxAttempts`),
-    hedgingDelayMs: p.hedgingDelay === undefined ? 0 : duration(p.hedgingDelay, `${where}.hedgingDelay`),
+    hedgingDelayMs: p.hedgingDelay === undefined ? 0 : timerDuration(duration(p.hedgingDelay, `${where}.hedgingDelay`), `${where}.hedgingDelay`),
     nonFatalStatusCodes: statusCodes(p.nonFatalStatusCodes ?? [], `${where}.nonFatalStatusCodes`),
   };
 }
@@ -173,12 +174,23 @@ function statusCodes(value: unknown, where: string): Set<Status> {
   return codes;
 }
 
-/** A protobuf JSON Duration: "1.5s", at most 9 fractional digits. */
+/** The longest protobuf Duration: 10,000 years. */
+const MAX_DURATION_SECONDS = 315_576_000_000;
+
+/** A protobuf JSON Duration: "1.5s", at most 9 fractional digits, within the Duration range. */
 function duration(value: unknown, where: string): number {
   if (typeof value !== 'string' || !/^\d+(\.\d{1,9})?s$/.test(value)) {
     throw new ConfigError(where, `${JSON.stringify(value)} is not a duration such as "1.5s"`);
   }
-  return Number(value.slice(0, -1)) * 1000;
+  const seconds = Number(value.slice(0, -1));
+  if (seconds > MAX_DURATION_SECONDS) throw new ConfigError(where, `${value} is longer than the longest duration, ${MAX_DURATION_SECONDS}s`);
+  return seconds * 1000;
+}
+
+/** A delay the client waits with a timer: no longer than setTimeout allows (about 24.8 days), which would fire at once. */
+function timerDuration(ms: number, where: string): number {
+  if (ms > MAX_TIMER_MS) throw new ConfigError(where, `must be at most ${MAX_TIMER_MS / 1000}s, got ${ms / 1000}s`);
+  return ms;
 }
 
 function positiveDuration(value: unknown, where: string): number {
