@@ -22,6 +22,14 @@ export interface ServiceDefinition {
   /** Fully-qualified service name, e.g. "grpc.testing.TestService". */
   name: string;
   methods: Record<string, MethodDefinition>;
+  /**
+   * Serialized google.protobuf.FileDescriptorProtos: the file declaring this service and every file it
+   * imports, transitively (more files do no harm). Server reflection describes the service from these
+   * alone; without them it neither lists nor describes it. loadProto fills this in; for a service from
+   * another codec, pass its files, e.g. for protobuf-es:
+   * `() => [file, ...deps].map((f) => toBinary(FileDescriptorProtoSchema, f.proto))`.
+   */
+  fileDescriptors?: () => Uint8Array[];
 }
 
 export type CallKind = 'unary' | 'serverStream' | 'clientStream' | 'bidi';

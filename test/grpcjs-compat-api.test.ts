@@ -234,6 +234,17 @@ for (const [name, grpc] of Object.entries(MODULES)) {
         server.forceShutdown();
       });
 
+      it('Client.waitForReady(Infinity): waits, without a deadline, for a server that comes up later', async () => {
+        const port = await freePort();
+        const client = new (Greeter())(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 200 });
+        const ready = new Promise<any>((resolve) => client.waitForReady(Infinity, (err: any) => resolve(err ?? 'ready')));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const server = await startGreeter(port);
+        expect(await ready).toBe('ready');
+        client.close();
+        server.forceShutdown();
+      });
+
       it('grpc.client_idle_timeout_ms: an unused channel goes back to IDLE', async () => {
         const server = new grpc.Server();
         server.addService(Greeter().service, greeterImpl);
@@ -358,16 +369,26 @@ for (const [name, grpc] of Object.entries(MODULES)) {
         server.forceShutdown();
       });
 
-      it('unbind stops accepting connections on that port; port 0 cannot be unbound or drained', async () => {
+      it('unbind stops accepting connections on that port and closes its open ones gracefully; port 0 cannot be unbound or drained', async () => {
         const server = new grpc.Server();
         server.addService(grpc.loadPackageDefinition(greeterDef).hello.Greeter.service, greeterImpl);
+        const echoService = grpc.loadPackageDefinition(echoDef).echo.Echo.service;
+        server.addService(echoService, { UnaryEcho: (call: any, cb: any) => setTimeout(() => cb(null, { message: call.request.message }), 300) });
         const port = await bind(grpc, server);
         expect(() => server.unbind('127.0.0.1:0')).toThrow('Cannot unbind port 0');
         expect(() => server.drain('127.0.0.1:0', 10)).toThrow('Cannot drain port 0');
-        server.unbind(`127.0.0.1:${port}`);
+        // As grpc-js (1.14) does: GOAWAY to the port's connections, whose calls in flight still finish.
+        const Echo = grpc.loadPackageDefinition(echoDef).echo.Echo;
+        const connected = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        const echo = (message: string) => new Promise<any>((resolve) => connected.unaryEcho({ message }, (err: any, value: any) => resolve(err ?? value)));
+        const inFlight = echo('in flight');
         await new Promise((resolve) => setTimeout(resolve, 100));
+        server.unbind(`127.0.0.1:${port}`);
+        expect(await inFlight).toMatchObject({ message: 'in flight' });
         const { err } = await sayHello(grpc, `127.0.0.1:${port}`);
         expect(err.code).toBe(grpc.status.UNAVAILABLE);
+        expect((await echo('after')).code).toBe(grpc.status.UNAVAILABLE);
+        connected.close();
         server.forceShutdown();
       });
 

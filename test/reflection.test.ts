@@ -2,7 +2,9 @@ import descriptor from 'protobufjs/ext/descriptor.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
-import { Channel, ReflectionService, Server, Status, createClient, fromRoot, loadProtoSync, type BidiStream, type Client } from '../src/index.js';
+import {
+  Channel, ReflectionService, Server, Status, createClient, defineService, fromRoot, loadProtoSync, protobufEsService, type BidiStream, type Client,
+} from '../src/index.js';
 import { REFLECTION_PACKAGES, reflectionServiceDefinition } from '../src/reflection/reflection-proto.js';
 import { shopProto, startCatalogServer } from './support/catalog.js';
 import { collect } from './support/probe.js';
@@ -191,6 +193,41 @@ describe('what reflection describes', () => {
     } finally {
       jsonChannel.close();
       jsonServer.forceShutdown();
+    }
+  });
+
+  it('describes services from other codecs by their fileDescriptors, and neither lists nor describes those without', async () => {
+    const { create, fromBinary, toBinary } = await import('@bufbuild/protobuf');
+    const { FileDescriptorProtoSchema } = await import('@bufbuild/protobuf/wkt');
+    const { Shop } = await import('./fixtures/byo/gen/es/orders_pb.js');
+    const mixed = new Server();
+    mixed.addService(protobufEsService(Shop, { create, fromBinary, toBinary, FileDescriptorProtoSchema }), {});
+    const opaque = defineService('opaque.Blob', { Put: { request: { serialize: (b: Uint8Array) => b, deserialize: (b: Uint8Array) => b }, response: { serialize: (b: Uint8Array) => b, deserialize: (b: Uint8Array) => b } } });
+    mixed.addService(opaque, {});
+    new ReflectionService().addTo(mixed);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const mixedChannel = new Channel(`127.0.0.1:${await mixed.listen('127.0.0.1:0')}`);
+    try {
+      const call: BidiStream<object, any> = createClient(reflectionServiceDefinition('grpc.reflection.v1'), mixedChannel).serverReflectionInfo();
+      await call.write({ list_services: '' });
+      await call.write({ file_containing_symbol: Shop.typeName });
+      await call.write({ file_containing_symbol: 'opaque.Blob' });
+      call.end();
+      const [listed, shop, blob] = await collect(call);
+      const names = listed.list_services_response.service.map((s: { name: string }) => s.name);
+      expect(names).toContain(Shop.typeName);
+      expect(names).not.toContain('opaque.Blob');
+      const files = decodeFiles(shop);
+      expect(files[0].service.map((s) => s.name)).toEqual([Shop.name]);
+      expect(blob.error_response.error_code).toBe(Status.NOT_FOUND);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.includes('opaque.Blob'))).toHaveLength(1);
+    } finally {
+      process.off('warning', onWarning);
+      mixedChannel.close();
+      mixed.forceShutdown();
     }
   });
 

@@ -4,7 +4,7 @@ import { Status } from '../wire/status.js';
 import type { ClientTlsOptions } from '../transport/client-connection.js';
 import { ConnectionManager } from '../transport/connection-manager.js';
 import { ConnectivityState } from '../transport/connectivity.js';
-import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
+import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, checkMessageSizeLimits } from '../transport/message-io.js';
 import { methodConfigFor, parseServiceConfig } from '../transport/service-config.js';
 import type { CallOptions } from './call-options.js';
 import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
@@ -20,7 +20,7 @@ import { MessageWithOptions, type RequestSource } from './write-options.js';
 
 export interface ChannelOptions {
   tls?: ClientTlsOptions;
-  /** Largest response message accepted, in bytes (default 4 MiB). */
+  /** Largest response message accepted, in bytes (default 4 MiB; Infinity: no limit). */
   maxReceiveMessageSize?: number;
   /** Largest request message sent, in bytes (default unlimited). */
   maxSendMessageSize?: number;
@@ -72,6 +72,7 @@ export interface ChannelOptions {
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
 function checkOptions(options: ChannelOptions): void {
+  checkMessageSizeLimits('ChannelOptions', options);
   const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'retryBufferBytes', 'perRpcRetryBufferBytes'] as const;
   for (const name of positive) {
     const value = options[name];
@@ -177,7 +178,7 @@ export class Channel {
 
   /**
    * Resolves true once the state differs from `current` (at once if it already does), or false when the
-   * deadline (a Date or epoch milliseconds) passes first.
+   * deadline (a Date or epoch milliseconds; Infinity waits without one) passes first.
    */
   watchState(current: ConnectivityState, deadline?: Date | number): Promise<boolean> {
     return this.connection.watchState(current, deadline);
@@ -190,7 +191,7 @@ export class Channel {
 
   /**
    * Connects if needed and resolves once READY; rejects with UNAVAILABLE if the channel shuts down, or
-   * DEADLINE_EXCEEDED (naming the last connection error) if the deadline passes first.
+   * DEADLINE_EXCEEDED (naming the last connection error) if the deadline passes first (Infinity: no deadline).
    */
   async waitForReady(deadline: Date | number): Promise<void> {
     for (;;) {

@@ -15,6 +15,7 @@ import { cancelledError } from './call-status.js';
 import type { CallPolicy } from './retry-state.js';
 import { RetryingCall } from './retrying-call.js';
 import { TransparentRetry } from './transparent-retry.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 
 const USER_AGENT = 'tsgrpc/0.1.0';
 
@@ -78,7 +79,7 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     try {
       this.compressor = compressorFor(options.compression);
     } catch (err) {
-      this.startError = toGrpcError(err, Status.UNAVAILABLE, 'could not start the call');
+      this.startError = err as GrpcError; // compressorFor throws only GrpcError (UNIMPLEMENTED for an unknown encoding)
     }
   }
 

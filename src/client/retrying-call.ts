@@ -1,7 +1,7 @@
 import type http2 from 'node:http2';
 import type { Compressor } from '../wire/compression.js';
 import { Status } from '../wire/status.js';
-import { MAX_TIMER_MS } from '../transport/keepalive.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 import type { CompressedMessage } from '../transport/message-io.js';
 import {
   CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream, type QueuedWrite, type ResponseListener,

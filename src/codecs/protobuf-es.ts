@@ -6,6 +6,8 @@
  *   server.addService(protobufEsService(Shop, { create, toBinary, fromBinary }), impl);
  * Messages are protobuf-es messages (int64 as bigint, oneofs as { case, value });
  * a plain init object is accepted as input and completed with `create`.
+ * With `FileDescriptorProtoSchema` (from '@bufbuild/protobuf/wkt') in the runtime,
+ * the service carries its file descriptors, so server reflection describes it.
  */
 import type { MessageCodec, ServiceDefinition } from '../service.js';
 import { defineService, type MethodSpec } from './define-service.js';
@@ -14,6 +16,14 @@ export interface ProtobufEsRuntime {
   create(schema: any, init?: any): any;
   toBinary(schema: any, message: any): Uint8Array;
   fromBinary(schema: any, bytes: Uint8Array): any;
+  /** google.protobuf.FileDescriptorProto's schema: lets the service carry its files for reflection. */
+  FileDescriptorProtoSchema?: any;
+}
+
+/** The parts of a generated file descriptor (DescFile) reflection needs. */
+interface ProtobufEsFile {
+  readonly proto: unknown;
+  readonly dependencies: readonly ProtobufEsFile[];
 }
 
 /** The parts of a generated message schema (GenMessage) the codec reads. */
@@ -24,6 +34,7 @@ export interface ProtobufEsSchema {
 /** The parts of a generated service descriptor (GenService) the adapter reads. */
 export interface ProtobufEsServiceDesc {
   readonly typeName: string;
+  readonly file?: ProtobufEsFile;
   readonly methods: readonly {
     readonly name: string;
     readonly methodKind: 'unary' | 'server_streaming' | 'client_streaming' | 'bidi_streaming';
@@ -50,5 +61,22 @@ export function protobufEsService(service: ProtobufEsServiceDesc, runtime: Proto
       response: protobufEsCodec(m.output, runtime),
     };
   }
-  return defineService(service.typeName, methods);
+  const definition = defineService(service.typeName, methods);
+  const { file } = service;
+  const schema = runtime.FileDescriptorProtoSchema;
+  if (!file || !schema) return definition;
+  let encoded: Uint8Array[] | undefined;
+  return { ...definition, fileDescriptors: () => (encoded ??= withDependencies(file).map((f) => runtime.toBinary(schema, f.proto))) };
+}
+
+/** The file and everything it imports, transitively, each once. */
+function withDependencies(file: ProtobufEsFile): ProtobufEsFile[] {
+  const out = new Set<ProtobufEsFile>();
+  const visit = (f: ProtobufEsFile) => {
+    if (out.has(f)) return;
+    out.add(f);
+    f.dependencies.forEach(visit);
+  };
+  visit(file);
+  return [...out];
 }

@@ -35,9 +35,6 @@ interface Bound {
   paths: Set<string>;
 }
 
-/** Longest wait Node's timers can arm: "no grace limit". */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 const warnStart = deprecate(() => {}, 'Calling start() is no longer necessary. It can be safely omitted.');
 
 /**
@@ -164,14 +161,14 @@ export class Server {
     bound.native.addService(service, { call: nativeHandler(path, type, lookup) });
   }
 
-  /** Stops listening on a bound port; its open connections carry on. */
+  /** Stops listening on a bound port and, as grpc-js does, closes its connections gracefully: calls in flight finish. */
   unbind(port: string): void {
     const address = normalizeAddress(port);
     if (/:0$/.test(address) && !address.startsWith('unix:')) throw new Error('Cannot unbind port 0');
     const bound = this.bound.get(address);
     if (!bound) return;
     this.bound.delete(address);
-    void bound.native.shutdown(MAX_TIMER_MS);
+    void bound.native.shutdown(Infinity);
   }
 
   /** Gracefully closes the connections of a bound port; after graceTimeMs, the rest are cut. */
@@ -188,7 +185,7 @@ export class Server {
     this.shutdown = true;
     const servers = [...this.bound.values()].map((b) => b.native);
     this.bound.clear();
-    Promise.all(servers.map((s) => s.shutdown(MAX_TIMER_MS))).then(() => callback(), (err: Error) => callback(err));
+    Promise.all(servers.map((s) => s.shutdown(Infinity))).then(() => callback(), (err: Error) => callback(err));
   }
 
   forceShutdown(): void {

@@ -1,6 +1,7 @@
 import { protobufjs, type Protobuf } from './runtime.js';
 import type { MethodDefinition, ServiceDefinition } from '../service.js';
-import { rememberFileName, rememberServiceRoot } from './sources.js';
+import { fileDescriptorsOf } from './file-descriptor-set.js';
+import { rememberFileName } from './sources.js';
 
 /**
  * A .proto file shipped inside this package as text (the health and
@@ -42,9 +43,7 @@ export class EmbeddedProto {
         deserializeResponse: (b) => res.decode(b),
       };
     }
-    const definition: ServiceDefinition = { name: fullName, methods };
-    rememberServiceRoot(definition, this.root);
-    return definition;
+    return { name: fullName, methods, fileDescriptors: fileDescriptorsOf(this.root) };
   }
 }
 

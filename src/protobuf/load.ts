@@ -4,7 +4,8 @@ import { messageCodec, type MessageCodec } from './codec.js';
 import { lookupMessage } from './input.js';
 import { resolveMessageOptions, type MessageOptions, type ParseOptions, type ResolvedMessageOptions } from './options.js';
 import { protobufjs, protobufjsWithDescriptors, type Protobuf } from './runtime.js';
-import { rememberFileName, rememberServiceRoot, topLevelFileName } from './sources.js';
+import { fileDescriptorsOf } from './file-descriptor-set.js';
+import { rememberFileName, topLevelFileName } from './sources.js';
 
 export interface ProtoPackage {
   /** Every service in the loaded files, by fully-qualified name. */
@@ -175,8 +176,7 @@ function collectServices(
   for (const nested of ns.nestedArray) {
     if (nested instanceof pb.Service) {
       const name = nested.fullName.replace(/^\./, '');
-      out[name] = serviceFrom(name, nested, codecOf);
-      rememberServiceRoot(out[name], ns.root);
+      out[name] = { ...serviceFrom(name, nested, codecOf), fileDescriptors: fileDescriptorsOf(ns.root) };
     } else if (nested instanceof pb.Namespace) {
       collectServices(nested, out, codecOf);
     }

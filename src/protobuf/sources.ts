@@ -1,24 +1,11 @@
 import path from 'node:path';
 import type protobuf from 'protobufjs';
-import type { ServiceDefinition } from '../service.js';
 
 /**
- * Where loaded definitions came from, kept so a reflection service can
- * rebuild file descriptors later: the Root behind each service definition,
- * and for each .proto file read from disk the name an import statement uses
- * for it ("google/protobuf/empty.proto", not "/abs/path/...").
+ * For each .proto file a Root read from disk, the name an import statement uses for it
+ * ("google/protobuf/empty.proto", not "/abs/path/..."), so file descriptors can be rebuilt under it.
  */
-const rootOfService = new WeakMap<ServiceDefinition, protobuf.Root>();
 const fileNamesOfRoot = new WeakMap<protobuf.Root, Map<string, string>>();
-
-export function rememberServiceRoot(service: ServiceDefinition, root: protobuf.Root): void {
-  rootOfService.set(service, root);
-}
-
-/** The protobufjs Root a service definition was built from, if it came from loadProto/fromRoot. */
-export function serviceRoot(service: ServiceDefinition): protobuf.Root | undefined {
-  return rootOfService.get(service);
-}
 
 /** Records the import name of a file the Root read from `resolvedPath`; the first name given wins. */
 export function rememberFileName(root: protobuf.Root, resolvedPath: string, name: string): void {

@@ -1,17 +1,14 @@
-import type protobuf from 'protobufjs';
-import { encodeFileDescriptor } from './descriptor-proto.js';
-import { buildFiles } from './file-descriptors.js';
+import { decodeFileDescriptor, type EnumObject, type FileDescriptorObject, type MessageObject } from '../protobuf/descriptor-proto.js';
 
 interface PoolFile {
   dependencies: string[];
-  descriptor: Record<string, unknown>;
-  bytes?: Uint8Array;
+  bytes: Uint8Array;
 }
 
 /**
- * Every file behind a set of Roots, indexed the ways reflection asks:
- * by file name, by symbol, and by extension. The first Root to declare a
- * file name or symbol wins, so a file loaded twice is served once.
+ * Every file behind the registered services (serialized FileDescriptorProtos), indexed the ways
+ * reflection asks: by file name, by symbol, and by extension. The first file to declare a file
+ * name or symbol wins, so a file given twice is served once, as the bytes it was given as.
  */
 export class DescriptorPool {
   private readonly files = new Map<string, PoolFile>();
@@ -19,19 +16,54 @@ export class DescriptorPool {
   private readonly messages = new Set<string>();
   private readonly extensions = new Map<string, Map<number, string>>();
 
-  constructor(roots: Iterable<protobuf.Root>) {
-    for (const root of roots) {
-      for (const file of buildFiles(root)) {
-        if (this.files.has(file.name)) continue;
-        this.files.set(file.name, { dependencies: file.dependencies, descriptor: file.descriptor });
-        for (const symbol of file.symbols) if (!this.symbols.has(symbol)) this.symbols.set(symbol, file.name);
-        for (const message of file.messages) this.messages.add(message);
-        for (const { extendee, number } of file.extensions) {
-          let byNumber = this.extensions.get(extendee);
-          if (!byNumber) this.extensions.set(extendee, (byNumber = new Map()));
-          if (!byNumber.has(number)) byNumber.set(number, file.name);
-        }
+  constructor(files: Iterable<Uint8Array>) {
+    for (const bytes of files) {
+      const file = decodeFileDescriptor(bytes);
+      const name = file.name ?? '';
+      if (this.files.has(name)) continue;
+      this.files.set(name, { dependencies: file.dependency, bytes });
+      this.index(file, name);
+    }
+  }
+
+  private index(file: FileDescriptorObject, fileName: string): void {
+    const declare = (symbol: string) => {
+      if (!this.symbols.has(symbol)) this.symbols.set(symbol, fileName);
+    };
+    const extensions = (scope: string, fields: MessageObject['extension']) => {
+      for (const field of fields) {
+        declare(`${scope}${field.name}`);
+        const extendee = (field.extendee ?? '').replace(/^\./, '');
+        let byNumber = this.extensions.get(extendee);
+        if (!byNumber) this.extensions.set(extendee, (byNumber = new Map()));
+        if (!byNumber.has(field.number ?? 0)) byNumber.set(field.number ?? 0, fileName);
       }
+    };
+    // Enum values are scoped next to their enum, not inside it.
+    const enums = (scope: string, list: EnumObject[]) => {
+      for (const e of list) {
+        declare(`${scope}${e.name}`);
+        for (const value of e.value) declare(`${scope}${value.name}`);
+      }
+    };
+    const messages = (scope: string, list: MessageObject[]) => {
+      for (const message of list) {
+        const full = `${scope}${message.name}`;
+        declare(full);
+        this.messages.add(full);
+        for (const part of [...message.field, ...message.oneof_decl]) declare(`${full}.${part.name}`);
+        messages(`${full}.`, message.nested_type);
+        enums(`${full}.`, message.enum_type);
+        extensions(`${full}.`, message.extension);
+      }
+    };
+    const scope = file.package ? `${file.package}.` : '';
+    messages(scope, file.message_type);
+    enums(scope, file.enum_type);
+    extensions(scope, file.extension);
+    for (const service of file.service) {
+      declare(`${scope}${service.name}`);
+      for (const method of service.method) declare(`${scope}${service.name}.${method.name}`);
     }
   }
 
@@ -70,7 +102,7 @@ export class DescriptorPool {
       const file = this.files.get(next);
       if (!file) continue; // a dependency we cannot describe: the client reports it by name
       if (next === name || !alreadySent.has(next)) {
-        out.push((file.bytes ??= encodeFileDescriptor(file.descriptor)));
+        out.push(file.bytes);
         alreadySent.add(next);
       }
       queue.push(...file.dependencies);

@@ -1,7 +1,6 @@
-import type protobuf from 'protobufjs';
 import type { Server } from '../server/server.js';
 import type { ServiceImplementation } from '../server/handlers.js';
-import { serviceRoot } from '../protobuf/sources.js';
+import type { ServiceDefinition } from '../service.js';
 import { Status } from '../wire/status.js';
 import { DescriptorPool } from './descriptor-pool.js';
 import { REFLECTION_PACKAGES, reflectionServiceDefinition } from './reflection-proto.js';
@@ -20,12 +19,16 @@ interface ReflectionRequest {
  * gRPC server reflection (grpc.reflection.v1 and v1alpha), which grpcurl,
  * ghz, Postman and others use to call a server without its .proto files.
  * It lists the services registered on the server and describes them from
- * the files they were loaded from (loadProto), imports included.
+ * their file descriptors (ServiceDefinition.fileDescriptors, which loadProto
+ * fills in), imports included. A service without them cannot be described,
+ * so it is not listed either; a warning names it once.
  */
 export class ReflectionService {
   private server: Server | undefined;
   private pool: DescriptorPool | undefined;
-  private poolRoots: protobuf.Root[] = [];
+  private poolServices: ServiceDefinition[] = [];
+  private listed: { name: string }[] = [];
+  private readonly warned = new Set<string>();
 
   /** Registers both protocol versions on `server`, which it then describes. */
   addTo(server: Server): this {
@@ -54,7 +57,7 @@ export class ReflectionService {
     };
     switch (request.message_request) {
       case 'list_services':
-        return { ...response, list_services_response: { service: this.server!.registeredServices().map((s) => ({ name: s.name })) } };
+        return { ...response, list_services_response: { service: this.listed } };
       case 'file_by_filename': {
         const name = request.file_by_filename!;
         return files(pool.hasFile(name) ? name : undefined, `file "${name}"`);
@@ -80,12 +83,19 @@ export class ReflectionService {
 
   /** Rebuilt when the server's services changed since the last request; services added later are found too. */
   private currentPool(): DescriptorPool {
-    const roots = [...new Set(this.server!.registeredServices().map(serviceRoot).filter((r) => r !== undefined))];
-    if (!this.pool || roots.length !== this.poolRoots.length || roots.some((r, i) => r !== this.poolRoots[i])) {
-      this.pool = new DescriptorPool(roots);
-      this.poolRoots = roots;
+    const services = this.server!.registeredServices();
+    if (this.pool && services.length === this.poolServices.length && services.every((s, i) => s === this.poolServices[i])) return this.pool;
+    const pool = new DescriptorPool(services.flatMap((s) => s.fileDescriptors?.() ?? []));
+    const described = services.filter((s) => pool.fileOfSymbol(s.name) !== undefined);
+    for (const s of services) {
+      if (described.includes(s) || this.warned.has(s.name)) continue;
+      this.warned.add(s.name);
+      process.emitWarning(`service ${s.name} has no file descriptors (ServiceDefinition.fileDescriptors), so reflection neither lists nor describes it`, 'TsgrpcReflectionWarning');
     }
-    return this.pool;
+    this.pool = pool;
+    this.poolServices = services;
+    this.listed = described.map((s) => ({ name: s.name }));
+    return pool;
   }
 }
 

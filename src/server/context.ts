@@ -109,4 +109,9 @@ export class CallContext extends ServerResponse implements ServerCallContext {
   setMessageCompression(enabled: boolean): void {
     this.compressMessages = enabled;
   }
+
+  /** For the interceptor layer: throws RESOURCE_EXHAUSTED for a response message over the send limit. */
+  checkResponseSize(bytes: Uint8Array): void {
+    this.checkSize(bytes);
+  }
 }

@@ -11,6 +11,7 @@ import { deadlines, type Expiring } from '../util/deadlines.js';
 import { CallContext } from './context.js';
 import { confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
+import { serializeResponse } from './response-bytes.js';
 import { ServerResponse, kCall, rejectRequest, type CallStream } from './server-call.js';
 
 export interface RegisteredMethod {
@@ -253,7 +254,7 @@ class ServerCall extends CallContext implements Expiring {
     if (this.isFinished) return;
     deadlines.remove(this);
     try {
-      this.sendLast(serialize(this.registered.definition, value));
+      this.sendLast(serializeResponse(this.registered.definition, value));
     } catch (err) {
       this.handlerFailed(err);
     }
@@ -265,13 +266,13 @@ class ServerCall extends CallContext implements Expiring {
       if (Symbol.asyncIterator in results) {
         for await (const result of results) {
           if (this.isFinished) break;
-          if (!this.write(serialize(definition, result))) await this.drained();
+          if (!this.write(serializeResponse(definition, result))) await this.drained();
         }
       } else {
         // Sync iterables (arrays, function*) skip a promise per message: the fastest way to stream.
         for (const result of results) {
           if (this.isFinished) break;
-          if (!this.write(serialize(definition, result))) await this.drained();
+          if (!this.write(serializeResponse(definition, result))) await this.drained();
         }
       }
       this.complete();
@@ -328,12 +329,4 @@ function onStreamClose(this: CallStream<ServerCall>): void {
 
 function onStreamAborted(this: CallStream<ServerCall>): void {
   this[kCall].onClose();
-}
-
-function serialize(definition: MethodDefinition, value: unknown): Uint8Array {
-  try {
-    return definition.serializeResponse(value);
-  } catch (err) {
-    throw new GrpcError(Status.INTERNAL, `could not serialize the response of ${definition.path}: ${(err as Error).message}`);
-  }
 }

@@ -2,8 +2,9 @@ import { callKind, type CallKind, type MethodDefinition } from '../service.js';
 import { GrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
-import type { ServerCallContext } from './context.js';
+import { CallContext, type ServerCallContext } from './context.js';
 import type { AnyHandler } from './handlers.js';
+import { SerializedResponse, serializeResponse } from './response-bytes.js';
 
 /** How the server ends a call: `error` is undefined for OK. */
 export interface ServerCallStatus {
@@ -119,6 +120,7 @@ class InterceptedServerCall {
       await this.receiveHalfClose();
       response = await this.required(this.sendMessage(await handler(input, this.ctx)), 'response');
       await this.sendHeaders();
+      response = this.serialized(response);
     } catch (err) {
       return this.endWithError(err);
     }
@@ -132,6 +134,7 @@ class InterceptedServerCall {
       await this.begin();
       response = await this.required(this.sendMessage(await handler(this.incoming(requests), this.ctx)), 'response');
       await this.sendHeaders();
+      response = this.serialized(response);
     } catch (err) {
       return this.endWithError(err);
     }
@@ -202,8 +205,18 @@ class InterceptedServerCall {
       const passed = await this.sendMessage(response);
       if (!passed) continue;
       await this.sendHeaders();
-      yield passed.value;
+      yield this.serialized(passed.value);
     }
+  }
+
+  /**
+   * Serializes and size-checks a response here rather than when it is sent, so that a failure
+   * (RESOURCE_EXHAUSTED past maxSendMessageSize, INTERNAL) reaches the sendStatus hooks as the status.
+   */
+  private serialized(response: unknown): SerializedResponse {
+    const bytes = serializeResponse(this.info.definition, response);
+    if (this.inner instanceof CallContext) this.inner.checkResponseSize(bytes);
+    return new SerializedResponse(bytes);
   }
 
   private async endOk(): Promise<void> {

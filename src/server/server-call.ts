@@ -99,11 +99,17 @@ export class ServerResponse {
   /** Writes one serialized message; false means wait for drained() before the next. */
   write(bytes: Uint8Array): boolean {
     if (this.isFinished) return true;
+    // Before the headers: a first message over the limit then fails as a Trailers-Only response.
+    checkSendSize(bytes, this.maxSendSize);
     this.sendHeaders();
     const compressor = this.compressMessages ? this.compressor : undefined;
-    checkSendSize(bytes, this.maxSendSize);
     noteResponseSent(this.stream);
     return writeMessage(this.stream, bytes, compressor);
+  }
+
+  /** Throws RESOURCE_EXHAUSTED, as write() would, for a message over the send limit. */
+  checkSize(bytes: Uint8Array): void {
+    checkSendSize(bytes, this.maxSendSize);
   }
 
   /** Resolves when the stream can take more data (or has closed). */

@@ -1,13 +1,13 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { lowerCamel, type ServiceDefinition } from '../service.js';
-import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW } from '../transport/message-io.js';
+import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW, checkMessageSizeLimits } from '../transport/message-io.js';
 import { checkServerKeepalive, watchServerKeepalive, type ServerKeepaliveOptions } from '../transport/server-keepalive.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
 import { interceptHandler, type ServerInterceptor } from './interceptors.js';
 import { parseListenAddress } from './listen-address.js';
-import { MAX_TIMER_MS } from '../transport/keepalive.js';
+import { MAX_TIMER_MS, timerUnlessNever } from '../util/timers.js';
 import {
   ConnectionWatch, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_PROBE_TIMEOUT_MS, supportsStreamResetLimits, type ConnectionPolicy,
 } from '../transport/server-connection.js';
@@ -30,7 +30,7 @@ export interface ServerTlsOptions {
  * GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings") after 2 strikes, as from grpc-go.
  */
 export interface ServerOptions extends ServerKeepaliveOptions {
-  /** Largest request message accepted, in bytes (default 4 MiB). */
+  /** Largest request message accepted, in bytes (default 4 MiB; Infinity: no limit). */
   maxReceiveMessageSize?: number;
   /** Largest response message sent, in bytes (default unlimited). */
   maxSendMessageSize?: number;
@@ -84,6 +84,7 @@ export class Server {
 
   constructor(options: ServerOptions = {}) {
     checkServerKeepalive(options);
+    checkMessageSizeLimits('ServerOptions', options);
     this.options = options;
     this.policy = connectionPolicy(options);
     if ((options.streamResetBurst !== undefined || options.streamResetRate !== undefined) && !supportsStreamResetLimits()) {
@@ -140,7 +141,7 @@ export class Server {
 
   /**
    * Graceful shutdown: stop accepting connections, send GOAWAY, and let
-   * in-flight calls finish; after graceMs, cancel whatever is left.
+   * in-flight calls finish; after graceMs (Infinity: never), cancel whatever is left.
    */
   async shutdown(graceMs = 10_000): Promise<void> {
     this.notifyShutdown();
@@ -148,7 +149,7 @@ export class Server {
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
       ...[...this.sessions].map((s) => closeSession(s)),
     ]);
-    const timer = setTimeout(() => this.forceShutdown(), graceMs);
+    const timer = timerUnlessNever(() => this.forceShutdown(), graceMs);
     try {
       await closed;
     } finally {

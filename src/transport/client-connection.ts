@@ -2,7 +2,8 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { Backoff } from './backoff.js';
 import { ConnectivityState, StateWatch, type StateListener } from './connectivity.js';
-import { KeepalivePinger, MAX_TIMER_MS } from './keepalive.js';
+import { KeepalivePinger } from './keepalive.js';
+import { MAX_TIMER_MS, timerUnlessNever } from '../util/timers.js';
 import { CONNECTION_WINDOW, STREAM_WINDOW } from './message-io.js';
 import type { Target } from './target.js';
 import { formatAddress } from './target-uri.js';
@@ -163,12 +164,6 @@ export class ClientConnection {
     if (transport && --transport.calls === 0 && !session.destroyed && !(this.wantedFlag && transport === this.current)) session.unref();
   }
 
-  /** Closes the current session once its calls finish, and goes IDLE (the channel's idle timeout). */
-  disconnect(): void {
-    this.teardown();
-    this.watch.set(ConnectivityState.IDLE);
-  }
-
   /** For good: SHUTDOWN; calls in flight finish first. */
   close(): void {
     this.teardown();
@@ -201,10 +196,10 @@ export class ClientConnection {
     let gone = false;
     // A peer that accepts TCP but never speaks HTTP/2 must not hold calls forever.
     const connectTimeout = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const timer = setTimeout(() => {
+    const timer = timerUnlessNever(() => {
       socket.destroy(new Error(`no HTTP/2 SETTINGS from the server within ${connectTimeout} ms`));
     }, connectTimeout);
-    timer.unref();
+    timer?.unref();
     session.once('remoteSettings', () => {
       clearTimeout(timer);
       accepted = true;
@@ -278,11 +273,11 @@ export class ClientConnection {
     this.current = undefined;
     if (this.watch.state === ConnectivityState.SHUTDOWN) return;
     this.watch.set(ConnectivityState.TRANSIENT_FAILURE);
-    this.backoffTimer = setTimeout(() => {
+    this.backoffTimer = timerUnlessNever(() => {
       this.backoffTimer = undefined;
       this.watch.set(ConnectivityState.IDLE);
     }, this.backoff.nextDelay());
-    if (!this.wantedFlag) this.backoffTimer.unref();
+    if (!this.wantedFlag) this.backoffTimer?.unref();
   }
 
   private closedDuringHandshake(): Error {

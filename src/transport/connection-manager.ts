@@ -3,7 +3,7 @@ import { GrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { ClientConnection, type ConnectionOptions, type KeepaliveInterval } from './client-connection.js';
 import { ConnectivityState, StateWatch } from './connectivity.js';
-import { MAX_TIMER_MS } from './keepalive.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 import { waitPicker, type BalancerHelper, type Pick, type Picker } from './load-balancer.js';
 import { resolverFor, type ResolverOptions } from './resolver.js';
 import { ResolvingBalancer } from './resolving-balancer.js';

@@ -1,3 +1,5 @@
+import { timerUnlessNever } from '../util/timers.js';
+
 /**
  * Connectivity states from gRPC's connectivity-semantics doc, for a single
  * connection (subchannel) and for a channel as a whole. The numbers match
@@ -54,10 +56,11 @@ export class StateWatch {
       });
       if (deadline !== undefined) {
         const at = typeof deadline === 'number' ? deadline : deadline.getTime();
-        timer = setTimeout(() => {
+        // An infinite or very far deadline (grpc-js's waitForReady(Infinity)) arms nothing: it never passes.
+        timer = timerUnlessNever(() => {
           stop();
           resolve(false);
-        }, Math.max(0, at - Date.now()));
+        }, at - Date.now());
       }
     });
   }

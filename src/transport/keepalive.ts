@@ -1,4 +1,5 @@
 import type http2 from 'node:http2';
+import { timerUnlessNever } from '../util/timers.js';
 
 export interface KeepaliveTimes {
   /** How often to ping. */
@@ -6,9 +7,6 @@ export interface KeepaliveTimes {
   /** How long to wait for the PING ACK before declaring the peer dead. */
   timeoutMs: number;
 }
-
-/** The largest delay Node's timers accept; longer keepalive times mean "never". */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Keepalive for one HTTP/2 session (gRFC A8, doc/keepalive.md): every
@@ -35,9 +33,9 @@ export class KeepalivePinger {
   }
 
   private schedule(): void {
-    if (this.stopped || this.times.timeMs > MAX_TIMER_MS) return;
-    this.timer = setTimeout(() => this.tick(), this.times.timeMs);
-    this.timer.unref();
+    if (this.stopped) return;
+    this.timer = timerUnlessNever(() => this.tick(), this.times.timeMs);
+    this.timer?.unref();
   }
 
   private tick(): void {
@@ -46,8 +44,8 @@ export class KeepalivePinger {
     if (!this.shouldPing()) return this.schedule();
     const { timeoutMs } = this.times;
     const dead = () => this.die(new Error(`keepalive ping not acknowledged within ${timeoutMs} ms`));
-    this.timer = setTimeout(dead, Math.min(timeoutMs, MAX_TIMER_MS));
-    this.timer.unref();
+    this.timer = timerUnlessNever(dead, timeoutMs);
+    this.timer?.unref();
     let sent: boolean;
     try {
       sent = session.ping((err) => {

@@ -10,6 +10,20 @@ export const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
 export const DEFAULT_MAX_SEND = Number.MAX_SAFE_INTEGER;
 
 /**
+ * Rejects a message size limit that is not a byte count: NaN compares false with every size,
+ * so it would silently turn the limit (and the decompression cap) off. Infinity means unlimited.
+ */
+export function checkMessageSizeLimits(owner: string, options: { maxReceiveMessageSize?: number; maxSendMessageSize?: number }): void {
+  for (const name of ['maxReceiveMessageSize', 'maxSendMessageSize'] as const) {
+    const value: unknown = options[name];
+    if (value === undefined || value === Infinity) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw new RangeError(`${owner}.${name} must be a non-negative integer number of bytes, or Infinity for no limit; got ${String(value)}`);
+    }
+  }
+}
+
+/**
  * Flow-control windows for both sides, per stream and per connection: larger
  * than HTTP/2's 64 KiB default so big messages are not throttled.
  */

@@ -1,4 +1,5 @@
 import type http2 from 'node:http2';
+import { timerUnlessNever } from '../util/timers.js';
 
 /** How long a server connection may live, idle, or take to say hello. All times in ms. */
 export interface ConnectionPolicy {
@@ -29,7 +30,7 @@ const RESET_PROBE_INTERVAL_MS = 1000;
  * keepalive pinger (server-keepalive.ts) finds the rest, such as the oversized header block.
  */
 export class ConnectionWatch {
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: (NodeJS.Timeout | undefined)[] = [];
   private openStreams = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -46,11 +47,6 @@ export class ConnectionWatch {
     }
     if (policy.maxConnectionIdleMs !== undefined) this.armIdleTimer();
     session.once('close', () => this.stop());
-  }
-
-  /** Whether streams must be reported to streamOpened (only maxConnectionIdle needs them). */
-  get tracksStreams(): boolean {
-    return this.policy.maxConnectionIdleMs !== undefined;
   }
 
   streamOpened(stream: http2.ServerHttp2Stream): void {
@@ -70,7 +66,7 @@ export class ConnectionWatch {
     const { session } = this;
     if (this.probeTimer || session.destroyed) return;
     this.lastProbe = Date.now();
-    this.probeTimer = setTimeout(() => session.destroy(), this.policy.probeTimeoutMs);
+    this.probeTimer = timerUnlessNever(() => session.destroy(), this.policy.probeTimeoutMs);
     let sent = false;
     try {
       sent = session.ping(() => {
@@ -90,7 +86,7 @@ export class ConnectionWatch {
   private armIdleTimer(): void {
     clearTimeout(this.idleTimer);
     if (this.session.closed || this.session.destroyed) return;
-    this.idleTimer = setTimeout(() => this.goAway(undefined), this.policy.maxConnectionIdleMs);
+    this.idleTimer = timerUnlessNever(() => this.goAway(undefined), this.policy.maxConnectionIdleMs!);
   }
 
   /** GOAWAY: no new calls; the session closes once its calls are done, or after graceMs at the latest. */
@@ -101,8 +97,8 @@ export class ConnectionWatch {
     if (graceMs !== undefined) this.after(graceMs, () => session.destroy());
   }
 
-  private after(ms: number, fn: () => void): NodeJS.Timeout {
-    const timer = setTimeout(fn, ms);
+  private after(ms: number, fn: () => void): NodeJS.Timeout | undefined {
+    const timer = timerUnlessNever(fn, ms);
     this.timers.push(timer);
     return timer;
   }

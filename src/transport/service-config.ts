@@ -1,5 +1,5 @@
 import { Status } from '../wire/status.js';
-import { MAX_TIMER_MS } from './keepalive.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 
 /**
  * Service config (grpc/grpc doc/service_config.md, gRFC A6): parsed and checked once, when it

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from './timers.js';
+
 /** A call waiting for its deadline; the fields belong to the Deadlines that holds it. */
 export interface Expiring {
   /** Absolute deadline, in ms since the epoch. */
@@ -20,9 +22,6 @@ export class Deadlines {
   private timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (ms since the epoch). */
   private armedFor = Infinity;
-
-  /** The longest delay Node's timers take; a later deadline is re-armed in steps. */
-  static readonly MAX_DELAY_MS = 2 ** 31 - 1;
 
   get size(): number {
     return this.heap.length;
@@ -74,7 +73,8 @@ export class Deadlines {
     clearTimeout(this.timer);
     const at = this.heap[0].expiresAt;
     this.armedFor = at;
-    this.timer = setTimeout(this.fire, Math.min(Math.max(at - Date.now(), 1), Deadlines.MAX_DELAY_MS));
+    // A deadline beyond the longest timer Node honours is reached in steps.
+    this.timer = setTimeout(this.fire, Math.min(Math.max(at - Date.now(), 1), MAX_TIMER_MS));
   }
 
   private up(slot: number): void {

@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import zlib from 'node:zlib';
 import { GrpcError } from './error.js';
 import { Status } from './status.js';
@@ -20,7 +21,8 @@ function zlibCodec(
     compress,
     decompress(data, maxOutput) {
       try {
-        return decompress(data, { maxOutputLength: Math.max(1, maxOutput) });
+        // zlib refuses a cap above the largest Buffer (2^32 bytes on Node 20): an "unlimited" limit means that one.
+        return decompress(data, { maxOutputLength: Math.min(Math.max(1, maxOutput), constants.MAX_LENGTH) });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
           throw new GrpcError(Status.RESOURCE_EXHAUSTED, `decompressed message larger than max (${maxOutput} bytes)`);

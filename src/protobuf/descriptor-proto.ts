@@ -1,10 +1,9 @@
-import type protobuf from 'protobufjs';
-import { EmbeddedProto } from '../protobuf/embedded.js';
+import { protobufjs, type Protobuf } from './runtime.js';
 
 /**
  * The part of google/protobuf/descriptor.proto that reflection emits, from
  * the published field numbers. proto2, so an explicit false (packed=false)
- * is still written. Only used to encode; never served.
+ * is still written. Used to encode and to index; never served.
  */
 const source = `
 syntax = "proto2";
@@ -123,10 +122,38 @@ message MethodOptions {
 }
 `;
 
-let fileDescriptorType: protobuf.Type | undefined;
+let fileDescriptorType: Protobuf.Type | undefined;
+
+function descriptorType(): Protobuf.Type {
+  if (!fileDescriptorType) {
+    const root = new (protobufjs().Root)();
+    protobufjs().parse(source, root, { keepCase: true });
+    fileDescriptorType = root.resolveAll().lookupType('tsgrpc.descriptor.FileDescriptorProto');
+  }
+  return fileDescriptorType;
+}
 
 /** Encodes a FileDescriptorProto given as a plain object with proto field names. */
 export function encodeFileDescriptor(file: object): Uint8Array {
-  fileDescriptorType ??= new EmbeddedProto('tsgrpc/descriptor.proto', source).type('tsgrpc.descriptor.FileDescriptorProto');
-  return fileDescriptorType.encode(file).finish();
+  return descriptorType().encode(file).finish();
+}
+
+/** Decodes a FileDescriptorProto into a plain object with proto field names; repeated fields are always arrays. */
+export function decodeFileDescriptor(bytes: Uint8Array): FileDescriptorObject {
+  return descriptorType().toObject(descriptorType().decode(bytes), { arrays: true }) as FileDescriptorObject;
+}
+
+interface Named { name?: string }
+interface FieldObject extends Named { extendee?: string; number?: number }
+export interface MessageObject extends Named {
+  field: FieldObject[]; nested_type: MessageObject[]; enum_type: EnumObject[]; extension: FieldObject[]; oneof_decl: Named[];
+}
+export interface EnumObject extends Named { value: Named[] }
+export interface FileDescriptorObject extends Named {
+  package?: string;
+  dependency: string[];
+  message_type: MessageObject[];
+  enum_type: EnumObject[];
+  service: (Named & { method: Named[] })[];
+  extension: FieldObject[];
 }

@@ -1,4 +1,4 @@
-import { protobufjs, type Protobuf } from '../protobuf/runtime.js';
+import { protobufjs, type Protobuf } from './runtime.js';
 import { bare, collectDeclarations, fileOf, type Declaration } from './source-files.js';
 
 /**

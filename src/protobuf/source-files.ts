@@ -1,5 +1,5 @@
-import { protobufjs, type Protobuf } from '../protobuf/runtime.js';
-import { protoFileName } from '../protobuf/sources.js';
+import { protobufjs, type Protobuf } from './runtime.js';
+import { protoFileName } from './sources.js';
 
 /** What a .proto file declares at its top level. */
 export type Declaration = Protobuf.Type | Protobuf.Enum | Protobuf.Service | Protobuf.Field;
