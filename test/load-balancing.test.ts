@@ -1,12 +1,14 @@
+import http2 from 'node:http2';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Channel, ConnectivityState, createClient, type ChannelOptions, type Client } from '../src/index.js';
+import { Channel, ConnectivityState, Status, createClient, type ChannelOptions, type Client } from '../src/index.js';
 import { untilState } from './support/connectivity.js';
 import { startFleet, tagCalls, type Replica } from './support/fleet.js';
 import { callMany, observedPolicy, servedDuring, until } from './support/lb-helpers.js';
-import { probeService } from './support/probe.js';
+import { collect, expectGrpcError, probeService } from './support/probe.js';
 import { StaticNaming } from './support/static-resolver.js';
 
-const { READY, IDLE } = ConnectivityState;
+const { READY, IDLE, TRANSIENT_FAILURE } = ConnectivityState;
 const FAST_RECONNECT = { initialBackoffMs: 100, maxBackoffMs: 500 };
 const roundRobin = (name = 'round_robin') => ({ loadBalancingConfig: [{ [name]: {} }] });
 
@@ -25,6 +27,15 @@ function connect(target: string, options: ChannelOptions = {}): { channel: Chann
   const channel = new Channel(target, { ...FAST_RECONNECT, interceptors: [tagCalls], ...options });
   cleanups.push(() => channel.close());
   return { channel, client: createClient(probeService, channel) };
+}
+
+/** A loopback port nothing listens on. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 const ipv4 = (replicas: Replica[]) => `ipv4:${replicas.map((r) => r.hostPort).join(',')}`;
@@ -94,6 +105,33 @@ describe('round_robin', () => {
   });
 });
 
+describe('policy choice and channel state', () => {
+  it('skips a policy this channel does not know and uses the next one in loadBalancingConfig', async () => {
+    const replicas = await fleet();
+    const { client } = connect(ipv4(replicas), { serviceConfig: { loadBalancingConfig: [{ weighted_magic: {} }, { round_robin: {} }] } });
+    // pick_first (the default) would send every call to the first replica.
+    await untilAllServe(client, replicas);
+  });
+
+  it('round_robin stays in TRANSIENT_FAILURE through reconnect attempts until a subchannel is READY, failing fast calls at once', async () => {
+    const ports = await Promise.all([0, 1].map(() => freePort()));
+    const { channel, client } = connect(`ipv4:${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, { serviceConfig: roundRobin() });
+    const states: ConnectivityState[] = [];
+    channel.onStateChange((s) => states.push(s));
+    channel.getState(true);
+    await untilState(channel, TRANSIENT_FAILURE);
+    await new Promise((r) => setTimeout(r, 1200)); // several reconnect attempts (backoff 100 ms .. 500 ms)
+    expect(states.slice(states.indexOf(TRANSIENT_FAILURE))).toEqual([TRANSIENT_FAILURE]);
+    await expect(client.unary({}, { timeout: 10_000 })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    // A server appears on one address: the next reconnect attempt makes the channel READY.
+    const server = http2.createServer();
+    await new Promise<void>((r) => server.listen(ports[1], '127.0.0.1', r));
+    cleanups.push(() => server.close());
+    await untilState(channel, READY);
+    expect(states.slice(states.indexOf(TRANSIENT_FAILURE))).toEqual([TRANSIENT_FAILURE, READY]);
+  });
+});
+
 describe('pick_first', () => {
   it('uses the first address that connects and fails over in address order', async () => {
     const replicas = await fleet();
@@ -147,6 +185,22 @@ describe('resolver plug-ins', () => {
     naming.set([replicas[2].address]);
     await waiting;
     expect(replicas[2].calls()).toBe(1);
+  });
+
+  it('a call waiting for the first answer still ends at its deadline or abort, an already aborted signal at once', async () => {
+    const naming = new StaticNaming({ quietUntilSet: true }); // never answers
+    const { client } = connect(naming.target());
+    const started = performance.now();
+    const late = await expectGrpcError(client.unary({}, { timeout: 300 }), Status.DEADLINE_EXCEEDED);
+    expect(late.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const stream = client.serverStream({}, { deadline: new Date(Date.now() + 300) });
+    await expectGrpcError(collect(stream), Status.DEADLINE_EXCEEDED);
+    await expectGrpcError(client.unary({}, { signal: AbortSignal.abort() }), Status.CANCELLED);
+    const controller = new AbortController();
+    const pending = client.unary({}, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expectGrpcError(pending, Status.CANCELLED);
   });
 
   it('closes its resolver at the idle timeout and starts a new one for the next call', async () => {

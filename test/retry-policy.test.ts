@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Channel, Status, type ChannelOptions, type MethodDefinition } from '../src/index.js';
 import { rawServer } from './support/raw-http2.js';
+import { StaticNaming } from './support/static-resolver.js';
 
 /** Raw bytes both ways: the tests write every byte the server sends. */
 const echo: MethodDefinition<Uint8Array, Uint8Array> = {
@@ -113,6 +114,23 @@ describe('retryPolicy (gRFC A6)', () => {
     expect(server.seen.map((s) => frames(s.body))).toEqual([['one', 'two', 'three'], ['one', 'two', 'three']]);
   });
 
+  it('a policy that only the resolver supplies applies to calls made before its first answer', async () => {
+    const server = await scripted([{ status: Status.UNAVAILABLE }, {}]);
+    const naming = new StaticNaming({ quietUntilSet: true });
+    const ch = new Channel(naming.target());
+    cleanups.push(() => ch.close());
+    const first = ch.unary(echo, Buffer.from('early'), { timeout: 20_000 });
+    const stream = ch.serverStream({ ...echo, responseStream: true }, Buffer.from('early'), { timeout: 20_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    naming.set([{ kind: 'tcp', host: '127.0.0.1', port: server.port }], { methodConfig: [{ name: [{ service: 'retry.Test' }], ...retryPolicy() }] });
+    // Whichever call reaches the server first gets UNAVAILABLE and must be retried.
+    expect(text(await first)).toMatch(/^attempt [12]$/);
+    const streamed: string[] = [];
+    for await (const m of stream) streamed.push(text(m));
+    expect(streamed).toHaveLength(1);
+    expect(server.seen.map((s) => s.previous).sort()).toEqual(['1', undefined, undefined]);
+  });
+
   it('stops at maxAttempts and ends with the last status; other codes are not retried', async () => {
     const failing = await scripted([{ status: Status.UNAVAILABLE }]);
     await expect(call(channel(failing.port, retryPolicy({ maxAttempts: 3 })))).rejects.toMatchObject({ code: Status.UNAVAILABLE });
@@ -206,7 +224,8 @@ describe('hedgingPolicy (gRFC A6)', () => {
     const started = performance.now();
     expect(text(await call(channel(server.port, hedging())))).toBe('attempt 2');
     expect(server.seen.map((s) => s.previous)).toEqual([undefined, '1', '2']);
-    expect(server.seen[1].at - server.seen[0].at).toBeGreaterThanOrEqual(190);
+    // The hedging timer runs from the call's start; the first attempt may reach the server late (it waits for the connection).
+    expect(server.seen[1].at - started).toBeGreaterThanOrEqual(190);
     expect(server.seen[2].at - server.seen[1].at).toBeGreaterThanOrEqual(190);
     expect(performance.now() - started).toBeLessThan(4000);
     await until(() => server.seen[0].cancelled && server.seen[1].cancelled);

@@ -9,6 +9,7 @@ import { methodConfigFor, parseServiceConfig } from '../transport/service-config
 import type { CallOptions } from './call-options.js';
 import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
 import type { CallHandle } from './call-handle.js';
+import { ConfigWaitingCall } from './config-waiting-call.js';
 import { ClientCall, type CallLimits, type ResponseSink } from './client-call.js';
 import { InterceptedCall } from './intercepted-call.js';
 import type { ClientInterceptor } from './interceptors.js';
@@ -211,8 +212,17 @@ export class Channel {
     return Number.isFinite(ms) ? ms : undefined;
   }
 
-  /** A plain ClientCall unless something intercepts: calls without interceptors or credentials allocate nothing extra. */
+  /**
+   * The call, built with the method config in force when it starts: before the resolver's first
+   * answer that config is not known yet, so the call waits for it (ConfigWaitingCall).
+   */
   private createCall<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): CallHandle<Req> {
+    if (this.connection.configKnown) return this.configuredCall(method, options, sink);
+    return new ConfigWaitingCall<Req>(this.connection, options, (opts) => this.configuredCall(method, opts, sink));
+  }
+
+  /** A plain ClientCall unless something intercepts: calls without interceptors or credentials allocate nothing extra. */
+  private configuredCall<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): CallHandle<Req> {
     let limits = this.limits;
     const config = this.connection.serviceConfig;
     const methodConfig = config && methodConfigFor(config, method.path);

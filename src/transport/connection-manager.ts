@@ -47,6 +47,8 @@ export class ConnectionManager {
   private readonly subchannels = new Set<Subchannel>();
   private readonly keepalive: KeepaliveInterval;
   private readonly waiters = new Set<Waiter>();
+  /** Calls not started yet because the resolver has not answered: they need its service config. */
+  private readonly configWaiters = new Set<() => void>();
   private activeCalls = 0;
   private readonly idleTimeoutMs: number;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -72,6 +74,26 @@ export class ConnectionManager {
   /** The service config calls follow, if any (the resolver's, else the channel's). */
   get serviceConfig(): ServiceConfig | undefined {
     return this.balancer ? this.balancer.serviceConfig : this.options.serviceConfig;
+  }
+
+  /**
+   * Whether the service config calls follow is settled: the resolver has answered (or the
+   * channel is closed). Until then calls wait (whenConfigKnown), as in other gRPC stacks.
+   */
+  get configKnown(): boolean {
+    return this.balancer?.resolved === true || this.watch.state === ConnectivityState.SHUTDOWN;
+  }
+
+  /**
+   * Starts resolving if needed and runs `ready` once configKnown; returns a function
+   * that withdraws the request (the call ended first).
+   */
+  whenConfigKnown(ready: () => void): () => void {
+    const waiter = (): void => ready();
+    this.configWaiters.add(waiter);
+    this.connect();
+    if (this.configKnown) this.releaseConfigWaiters();
+    return () => this.configWaiters.delete(waiter);
   }
 
   /** Why connecting (or resolving) failed last, for call error messages. */
@@ -149,6 +171,13 @@ export class ConnectionManager {
     const waiting = [...this.waiters];
     this.waiters.clear();
     for (const w of waiting) w.done(undefined, new GrpcError(Status.UNAVAILABLE, 'channel is closed'));
+    this.releaseConfigWaiters();
+  }
+
+  private releaseConfigWaiters(): void {
+    const waiting = [...this.configWaiters];
+    this.configWaiters.clear();
+    for (const ready of waiting) ready();
   }
 
   private connect(): void {
@@ -172,7 +201,10 @@ export class ConnectionManager {
       },
       requestResolution: () => balancer.requestResolution(),
     };
-    const balancer = new ResolvingBalancer(uri, factory, this.options.resolver ?? {}, this.options.serviceConfig, helper);
+    const balancer = new ResolvingBalancer(uri, factory, this.options.resolver ?? {}, this.options.serviceConfig, helper, () => {
+      if (this.balancer === balancer) this.releaseConfigWaiters();
+    });
+    balancer.wanted = this.waiters.size > 0;
     return balancer;
   }
 
@@ -215,6 +247,7 @@ export class ConnectionManager {
   }
 
   private setWanted(wanted: boolean): void {
+    if (this.balancer) this.balancer.wanted = wanted;
     for (const s of this.subchannels) s.connection.wanted = wanted;
   }
 
@@ -243,7 +276,7 @@ export class ConnectionManager {
   private checkIdle(): void {
     this.idleTimer = undefined;
     if (!this.balancer || this.watch.state === ConnectivityState.SHUTDOWN) return;
-    if (this.activeCalls > 0 || this.waiters.size > 0) return this.armIdleTimer(this.idleTimeoutMs);
+    if (this.activeCalls > 0 || this.waiters.size > 0 || this.configWaiters.size > 0) return this.armIdleTimer(this.idleTimeoutMs);
     const idleFor = Date.now() - this.idleSince;
     if (idleFor < this.idleTimeoutMs) return this.armIdleTimer(this.idleTimeoutMs - idleFor);
     const balancer = this.balancer;

@@ -21,6 +21,7 @@ export class DnsResolver implements Resolver {
   private running = false;
   private pending: NodeJS.Timeout | undefined;
   private closed = false;
+  private waitedOn = false;
 
   constructor(private readonly target: TargetUri, private readonly listener: ResolverListener, private readonly options: ResolverOptions) {
     ({ host: this.host, port: this.port } = splitHostPort(target.endpoint));
@@ -40,7 +41,7 @@ export class DnsResolver implements Resolver {
         this.pending = undefined;
         this.resolveNow();
       }, wait);
-      this.pending.unref();
+      if (!this.waitedOn) this.pending.unref();
       return;
     }
     this.lastStarted = performance.now();
@@ -55,6 +56,12 @@ export class DnsResolver implements Resolver {
         if (!this.closed) this.listener.onError(new Error(`DNS resolution of ${JSON.stringify(this.host)} failed: ${err.message}`));
       },
     );
+  }
+
+  setWaitedOn(waited: boolean): void {
+    this.waitedOn = waited;
+    if (waited) this.pending?.ref();
+    else this.pending?.unref();
   }
 
   close(): void {

@@ -21,6 +21,12 @@ export interface Resolver {
   /** Asks for a fresh resolution (the channel calls it on connection failure or GOAWAY); may be rate-limited. */
   resolveNow(): void;
   close(): void;
+  /**
+   * Optional: whether calls are waiting on the channel. A timer the resolver runs towards a
+   * requested resolution should keep the process alive (ref) only while this is true, so an
+   * idle channel never holds a process open but a waiting call is not abandoned.
+   */
+  setWaitedOn?(waited: boolean): void;
 }
 
 export interface ResolverOptions {

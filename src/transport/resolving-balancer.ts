@@ -22,6 +22,9 @@ export class ResolvingBalancer {
   private readonly retry = new Backoff(1000, 30_000);
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private wantedFlag = false;
+  /** Whether the resolver has answered (addresses or an error), so calls know which service config applies. */
+  resolved = false;
 
   constructor(
     private readonly target: TargetUri,
@@ -29,6 +32,8 @@ export class ResolvingBalancer {
     private readonly options: ResolverOptions,
     private readonly defaultConfig: ServiceConfig | undefined,
     private readonly helper: BalancerHelper,
+    /** Called once, at the resolver's first answer (result or error). */
+    private readonly onFirstAnswer: () => void,
   ) {
     this.config = defaultConfig;
   }
@@ -45,15 +50,28 @@ export class ResolvingBalancer {
       this.helper.update(ConnectivityState.CONNECTING, waitPicker);
       try {
         this.resolver = this.factory.create(this.target, { onUpdate: (u) => this.updated(u), onError: (e) => this.failed(e) }, this.options);
+        if (this.wantedFlag) this.resolver.setWaitedOn?.(true);
       } catch (err) {
         // A plug-in that rejects the target outright: every call fails with its reason.
         this.closed = true;
         this.helper.update(ConnectivityState.TRANSIENT_FAILURE, failPicker(err as Error));
+        this.answered();
       }
       return;
     }
     if (this.balancer) this.balancer.lb.exitIdle();
     else this.resolver.resolveNow();
+  }
+
+  /**
+   * Whether calls are waiting: the retry timer after a failed resolution (and the resolver's
+   * own timers) then keep the process alive, as a subchannel's reconnect backoff does.
+   */
+  set wanted(value: boolean) {
+    this.wantedFlag = value;
+    if (value) this.retryTimer?.ref();
+    else this.retryTimer?.unref();
+    this.resolver?.setWaitedOn?.(value);
   }
 
   requestResolution(): void {
@@ -86,6 +104,7 @@ export class ResolvingBalancer {
     }
     this.balancer!.lb.updateAddresses(update.addresses, choice.config);
     if (fresh) this.balancer!.lb.exitIdle();
+    this.answered();
   }
 
   private failed(error: Error): void {
@@ -98,7 +117,14 @@ export class ResolvingBalancer {
       this.retryTimer = undefined;
       this.resolver?.resolveNow();
     }, this.retry.nextDelay());
-    this.retryTimer.unref();
+    if (!this.wantedFlag) this.retryTimer.unref();
+    this.answered();
+  }
+
+  private answered(): void {
+    if (this.resolved) return;
+    this.resolved = true;
+    this.onFirstAnswer();
   }
 }
 

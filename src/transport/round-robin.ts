@@ -10,6 +10,8 @@ import { formatAddress, type Address } from './target-uri.js';
 class RoundRobin implements LoadBalancer {
   private subchannels = new Map<string, { subchannel: SubchannelHandle; unwatch: () => void }>();
   private next = 0;
+  /** Whether the policy reported TRANSIENT_FAILURE and no subchannel has been READY since. */
+  private failing = false;
 
   constructor(private readonly helper: BalancerHelper) {}
 
@@ -60,11 +62,16 @@ class RoundRobin implements LoadBalancer {
       this.helper.update(ConnectivityState.READY, this.rotation(ready));
     } else if (all.length === 0) {
       this.helper.update(ConnectivityState.TRANSIENT_FAILURE, failPicker(new Error('the resolver returned no addresses')));
-    } else if (all.some((s) => s.state === ConnectivityState.CONNECTING || s.state === ConnectivityState.IDLE)) {
+    } else if (!this.failing && all.some((s) => s.state === ConnectivityState.CONNECTING || s.state === ConnectivityState.IDLE)) {
       this.helper.update(ConnectivityState.CONNECTING, waitPicker);
     } else {
+      // Sticky TRANSIENT_FAILURE (gRFC A61): reconnect attempts do not count as CONNECTING, so
+      // fail-fast calls keep failing at once until a subchannel is READY again.
+      this.failing = true;
       this.helper.update(ConnectivityState.TRANSIENT_FAILURE, failPicker(allFailed(all)));
+      return;
     }
+    this.failing = false;
   }
 
   private rotation(ready: SubchannelHandle[]): Picker {

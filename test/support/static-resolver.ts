@@ -19,7 +19,11 @@ export class StaticNaming {
   /** The targets channels created resolvers for. */
   readonly targets: TargetUri[] = [];
 
-  constructor() {
+  /**
+   * `quietUntilSet`: until the first set(), resolvers stay silent (a registry still being
+   * queried) instead of reporting an error at once.
+   */
+  constructor(private readonly setup: { quietUntilSet?: boolean } = {}) {
     registerResolver(this.scheme, {
       create: (target, listener): Resolver => {
         this.targets.push(target);
@@ -53,6 +57,7 @@ export class StaticNaming {
   }
 
   private push(listener: ResolverListener): void {
+    if (this.addresses.length === 0 && this.setup.quietUntilSet) return;
     if (this.addresses.length === 0) listener.onError(new Error('no addresses published yet'));
     else listener.onUpdate({ addresses: this.addresses, serviceConfig: this.serviceConfig });
   }
