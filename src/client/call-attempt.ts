@@ -70,8 +70,11 @@ export interface AttemptSetup<Res> {
   readonly wantsOkTrailers: boolean;
   /** Called unbound. */
   readonly deserialize: (bytes: Uint8Array) => Res;
-  /** Request headers, built when the stream opens, so that grpc-timeout counts down from then. */
-  requestHeaders(): http2.OutgoingHttpHeaders;
+  /**
+   * Request headers, built when the stream opens, so that grpc-timeout counts down from then. The
+   * object may be shared by many calls (node:http2 copies it): add to a copy, never to it.
+   */
+  requestHeaders(): Readonly<http2.OutgoingHttpHeaders>;
 }
 
 /**
@@ -90,6 +93,8 @@ export class CallAttempt<Res> implements CallStream {
   private rawTrailers: string[] | undefined;
   /** Set while waiting for a connection: takes the attempt out of the queue. */
   private withdraw: (() => void) | undefined;
+  private reader: MessageReader<Res> | undefined;
+  private streamError: Error | undefined;
 
   constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: AttemptListener<Res>) {}
 
@@ -189,9 +194,8 @@ export class CallAttempt<Res> implements CallStream {
   }
 
   private listen(stream: http2.ClientHttp2Stream): void {
-    const { setup } = this;
-    const { listener } = this;
-    const reader = new MessageReader(
+    const { setup, listener } = this;
+    this.reader = new MessageReader(
       setup.maxReceiveMessageSize,
       setup.deserialize,
       (message, compressed, size) => {
@@ -201,62 +205,79 @@ export class CallAttempt<Res> implements CallStream {
         if (!this.done) listener.compressedMessage(message, size);
       } : undefined,
     );
-    let streamError: Error | undefined;
-    stream.on('response', (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number, rawHeaders: string[]) => {
-      this.httpStatus = Number(headers[':status']);
-      // Trailers-Only: the one HEADERS frame ends the stream. A grpc-status in headers that do not
-      // end it means nothing yet; the status comes with the trailers.
-      if (flags & NGHTTP2_FLAG_END_STREAM && headers['grpc-status'] !== undefined) {
-        this.trailerHeaders = headers;
-        this.rawTrailers = rawHeaders;
-        return;
-      }
-      const problem = nonGrpcResponse(this.httpStatus, headers);
-      if (problem) return this.fail(problem);
-      try {
-        reader.setEncoding(headers['grpc-encoding'] as string | undefined);
-      } catch (err) {
-        return this.fail(new GrpcError(Status.INTERNAL, `server used an unsupported grpc-encoding: ${(err as Error).message}`));
-      }
-      this.listener.headers(rawHeaders);
-    });
-    stream.on('trailers', (headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    // Shared listeners that find the attempt on the stream: closures would cost a few hundred bytes per call.
+    (stream as AttemptStream)[kAttempt] = this;
+    stream.on('response', onStreamResponse);
+    stream.on('trailers', onStreamTrailers);
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
+    stream.on('error', onStreamError);
+    stream.on('close', onStreamClose);
+  }
+
+  onResponse(headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number, rawHeaders: string[]): void {
+    this.httpStatus = Number(headers[':status']);
+    // Trailers-Only: the one HEADERS frame ends the stream. A grpc-status in headers that do not
+    // end it means nothing yet; the status comes with the trailers.
+    if (flags & NGHTTP2_FLAG_END_STREAM && headers['grpc-status'] !== undefined) {
       this.trailerHeaders = headers;
       this.rawTrailers = rawHeaders;
-    });
-    stream.on('data', (chunk: Buffer) => {
-      if (this.done) return;
-      try {
-        reader.decoder.push(chunk);
-      } catch (err) {
-        this.fail(toGrpcError(err, Status.INTERNAL, 'invalid response message'));
-      }
-    });
-    // Node ends the readable side on a reset or a lost connection too; only trailers make it a real end.
-    const endWithTrailers = () => {
-      try {
-        reader.decoder.finish();
-      } catch (err) {
-        return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated response'));
-      }
-      this.finishFromTrailers();
-    };
-    stream.on('end', () => {
-      if (!this.done && this.trailerHeaders) endWithTrailers();
-    });
-    stream.on('error', (err) => {
-      streamError = err;
-    });
-    stream.on('close', () => {
-      setup.connection.callEnded(this.session!);
-      if (this.done) return;
-      if (this.trailerHeaders) return endWithTrailers();
-      const session = this.session!;
-      // A response that ended cleanly but without trailers: the HTTP status decides.
-      if (stream.rstCode === NGHTTP2_NO_ERROR && this.httpStatus !== 0 && !session.destroyed && !streamError) return this.finishFromTrailers();
-      const neverProcessed = this.httpStatus === 0 && wasNeverProcessed(stream, streamError);
-      this.report(rstStatus(stream, session, streamError ?? setup.connection.lastFailure, setup.connection, setup.deadlineAt), undefined, neverProcessed);
-    });
+      return;
+    }
+    const problem = nonGrpcResponse(this.httpStatus, headers);
+    if (problem) return this.fail(problem);
+    try {
+      this.reader!.setEncoding(headers['grpc-encoding'] as string | undefined);
+    } catch (err) {
+      return this.fail(new GrpcError(Status.INTERNAL, `server used an unsupported grpc-encoding: ${(err as Error).message}`));
+    }
+    this.listener.headers(rawHeaders);
+  }
+
+  onTrailers(headers: http2.IncomingHttpHeaders, rawHeaders: string[]): void {
+    this.trailerHeaders = headers;
+    this.rawTrailers = rawHeaders;
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.done) return;
+    try {
+      this.reader!.push(chunk);
+    } catch (err) {
+      this.fail(toGrpcError(err, Status.INTERNAL, 'invalid response message'));
+    }
+  }
+
+  /** Node ends the readable side on a reset or a lost connection too; only trailers make it a real end. */
+  onEnd(): void {
+    if (!this.done && this.trailerHeaders) this.endWithTrailers();
+  }
+
+  onError(err: Error): void {
+    this.streamError = err;
+  }
+
+  onClose(): void {
+    const { setup } = this;
+    const stream = this.stream!;
+    const session = this.session!;
+    setup.connection.callEnded(session);
+    if (this.done) return;
+    if (this.trailerHeaders) return this.endWithTrailers();
+    const streamError = this.streamError;
+    // A response that ended cleanly but without trailers: the HTTP status decides.
+    if (stream.rstCode === NGHTTP2_NO_ERROR && this.httpStatus !== 0 && !session.destroyed && !streamError) return this.finishFromTrailers();
+    const neverProcessed = this.httpStatus === 0 && wasNeverProcessed(stream, streamError);
+    this.report(rstStatus(stream, session, streamError ?? setup.connection.lastFailure, setup.connection, setup.deadlineAt), undefined, neverProcessed);
+  }
+
+  private endWithTrailers(): void {
+    try {
+      this.reader!.finish();
+    } catch (err) {
+      return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated response'));
+    }
+    this.finishFromTrailers();
   }
 
   private finishFromTrailers(): void {
@@ -269,4 +290,27 @@ export class CallAttempt<Res> implements CallStream {
       if (this.stream && !this.stream.destroyed) this.stream.close(NGHTTP2_CANCEL);
     }
   }
+}
+
+/** The attempt a stream carries, so that its listeners can be functions shared by every stream. */
+const kAttempt = Symbol('tsgrpc.attempt');
+type AttemptStream = http2.ClientHttp2Stream & { [kAttempt]: CallAttempt<any> };
+
+function onStreamResponse(this: AttemptStream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number, rawHeaders: string[]): void {
+  this[kAttempt].onResponse(headers, flags, rawHeaders);
+}
+function onStreamTrailers(this: AttemptStream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void {
+  this[kAttempt].onTrailers(headers, rawHeaders);
+}
+function onStreamData(this: AttemptStream, chunk: Buffer): void {
+  this[kAttempt].onData(chunk);
+}
+function onStreamEnd(this: AttemptStream): void {
+  this[kAttempt].onEnd();
+}
+function onStreamError(this: AttemptStream, err: Error): void {
+  this[kAttempt].onError(err);
+}
+function onStreamClose(this: AttemptStream): void {
+  this[kAttempt].onClose();
 }

@@ -16,6 +16,7 @@ import { InterceptedCall } from './intercepted-call.js';
 import type { ClientInterceptor } from './interceptors.js';
 import { applyMethodConfig } from './method-config.js';
 import { ChannelRetries } from './retry-state.js';
+import { SingleResponse } from './single-response.js';
 import { BidiStream, ResponseStream } from './streams.js';
 import { MessageWithOptions, type RequestSource } from './write-options.js';
 
@@ -282,21 +283,9 @@ export class Channel {
     resolve: (r: Res) => void,
     reject: (e: GrpcError) => void,
   ): CallHandle<Req> {
-    let response: { value: Res } | undefined;
-    const call: CallHandle<Req> = this.createCall(method, options, {
-      message(value) {
-        if (response) {
-          call.cancelWith(new GrpcError(Status.UNIMPLEMENTED, `${method.path}: the server sent more than one response message for a single-response method`));
-        } else {
-          response = { value };
-        }
-      },
-      end(error) {
-        if (error) reject(error);
-        else if (response) resolve(response.value);
-        else reject(new GrpcError(Status.UNIMPLEMENTED, `${method.path}: the server ended the call OK without sending a response message`));
-      },
-    });
+    const sink = new SingleResponse<Res>(method.path, resolve, reject);
+    const call = this.createCall(method, options, sink);
+    sink.call = call;
     return call;
   }
 }

@@ -6,6 +6,7 @@ import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import { encodeTimeout } from '../wire/timeout.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
+import { deadlines, type Expiring } from '../util/deadlines.js';
 import { checkSendSize, type CompressedMessage } from '../transport/message-io.js';
 import type { AttemptOutcome, AttemptSetup, CallStream, ResponseListener } from './call-attempt.js';
 import type { CallHandle } from './call-handle.js';
@@ -51,12 +52,14 @@ export interface CallLimits {
  * layer below: attempts, retried transparently when the server never saw them, or
  * by the service config's retry or hedging policy.
  */
-export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>, ResponseListener<Res> {
+export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>, ResponseListener<Res>, Expiring {
   private finished = false;
   private halfClosed = false;
   private readonly compressor: Compressor | undefined;
   private readonly startError: GrpcError | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** The call's timeout as given, for the deadline's error message. */
+  private timeoutMs = 0;
+  expirySlot = -1;
   private abortListener: (() => void) | undefined;
   private readonly streams: CallStream;
   deadlineAt: number | undefined;
@@ -109,9 +112,9 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     if (this.startError) return this.finish(this.startError);
     if (remaining !== undefined) {
       this.deadlineAt = Date.now() + remaining;
-      if (remaining <= MAX_TIMER_MS) {
-        this.timer = setTimeout(() => this.cancelWith(this.deadlineError(remaining)), remaining);
-      }
+      this.timeoutMs = remaining;
+      // All calls' deadlines share one timer.
+      deadlines.add(this);
     }
     if (options.signal) {
       const signal = options.signal;
@@ -119,6 +122,14 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
       signal.addEventListener('abort', this.abortListener, { once: true });
     }
     this.streams.start();
+  }
+
+  get expiresAt(): number {
+    return this.deadlineAt!;
+  }
+
+  expire(): void {
+    this.cancelWith(this.deadlineError(this.timeoutMs));
   }
 
   private deadlineError(remaining: number): GrpcError {
@@ -184,17 +195,11 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     this.streams.resume();
   }
 
-  requestHeaders(): http2.OutgoingHttpHeaders {
-    const headers: Record<string, string | string[] | number> = {
-      ':method': 'POST',
-      ':scheme': this.connection.scheme,
-      ':path': this.method.path,
-      ':authority': this.options.authority ?? this.limits.authority,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'user-agent': this.limits.userAgent,
-      'grpc-accept-encoding': ACCEPT_ENCODING,
-    };
+  requestHeaders(): Readonly<http2.OutgoingHttpHeaders> {
+    if (this.deadlineAt === undefined && !this.compressor && !this.options.metadata && this.options.authority === undefined) {
+      return plainRequestHeaders(this.connection, this.limits, this.method.path);
+    }
+    const headers = requestHeaders(this.connection.scheme, this.options.authority ?? this.limits.authority, this.limits.userAgent, this.method.path);
     if (this.deadlineAt !== undefined) headers['grpc-timeout'] = encodeTimeout(this.deadlineAt - Date.now());
     if (this.compressor) headers['grpc-encoding'] = this.compressor.name;
     this.options.metadata?.writeTo(headers);
@@ -223,9 +228,38 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
   private finish(error: GrpcError | undefined, trailers: Metadata = error?.metadata ?? new Metadata()): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timer);
+    deadlines.remove(this);
     if (this.abortListener) this.options.signal!.removeEventListener('abort', this.abortListener);
     this.options.onTrailer?.(trailers);
     this.sink.end(error, trailers);
   }
+}
+
+/** Request headers of calls without deadline, compression or metadata, built once per channel and method (node:http2 copies them). */
+type PlainHeaders = Readonly<Record<string, string | string[] | number>>;
+const plainHeaders = new WeakMap<ConnectionManager, Map<string, PlainHeaders>>();
+
+function plainRequestHeaders(connection: ConnectionManager, limits: CallLimits, path: string): PlainHeaders {
+  let byPath = plainHeaders.get(connection);
+  if (!byPath) plainHeaders.set(connection, (byPath = new Map()));
+  let headers = byPath.get(path);
+  if (!headers || headers[':authority'] !== limits.authority || headers[':scheme'] !== connection.scheme || headers['user-agent'] !== limits.userAgent) {
+    headers = Object.freeze(requestHeaders(connection.scheme, limits.authority, limits.userAgent, path));
+    byPath.set(path, headers);
+  }
+  return headers;
+}
+
+/** A fresh literal rather than a copy of the frozen one: V8 copies a frozen object slowly, into a larger one. */
+function requestHeaders(scheme: string, authority: string, userAgent: string, path: string): Record<string, string | string[] | number> {
+  return {
+    ':method': 'POST',
+    ':scheme': scheme,
+    ':path': path,
+    ':authority': authority,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    'user-agent': userAgent,
+    'grpc-accept-encoding': ACCEPT_ENCODING,
+  };
 }

@@ -3,7 +3,7 @@ import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
-import { MAX_TIMER_MS } from '../util/timers.js';
+import { deadlines, type Expiring } from '../util/deadlines.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError } from './call-status.js';
 import type { CallHandle } from './call-handle.js';
@@ -19,7 +19,7 @@ import type { CallListener, ClientCallInfo, ClientCallStatus, ClientInterceptor,
  * The deadline and the abort signal are enforced here, above the chain, so
  * they also bound time spent inside interceptors (e.g. fetching a token).
  */
-export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<Res> {
+export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<Res>, Expiring {
   private finished = false;
   private halfClosed = false;
   private head: OutgoingCall<Req, Res> | undefined;
@@ -27,7 +27,9 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
   private transport: ClientCall<Req, Res> | undefined;
   /** Wire size of the last response received, for the response queue's byte budget. */
   private lastResponseSize = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timeoutMs = 0;
+  expiresAt = 0;
+  expirySlot = -1;
   private abortListener: (() => void) | undefined;
   private readonly options: CallOptions;
 
@@ -54,8 +56,10 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
     if (remaining !== undefined && remaining <= 0) {
       return this.finish(new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
     }
-    if (remaining !== undefined && remaining <= MAX_TIMER_MS) {
-      this.timer = setTimeout(() => this.cancelWith(new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(remaining)} ms`)), remaining);
+    if (remaining !== undefined) {
+      this.timeoutMs = remaining;
+      this.expiresAt = Date.now() + remaining;
+      deadlines.add(this);
     }
     if (options.signal) {
       const signal = options.signal;
@@ -68,6 +72,10 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
     } catch (err) {
       this.cancelWith(toGrpcError(err, Status.INTERNAL, 'a client interceptor failed'));
     }
+  }
+
+  expire(): void {
+    this.cancelWith(new GrpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded after ${Math.round(this.timeoutMs)} ms`));
   }
 
   write(request: Req, compress = true): Promise<void> {
@@ -143,7 +151,7 @@ export class InterceptedCall<Req, Res> implements CallHandle<Req>, CallListener<
   private finish(error: GrpcError | undefined, trailers: Metadata = error?.metadata ?? new Metadata()): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timer);
+    deadlines.remove(this);
     if (this.abortListener) this.options.signal!.removeEventListener('abort', this.abortListener);
     this.options.onTrailer?.(trailers);
     this.sink.end(error, trailers);

@@ -22,10 +22,10 @@ class NumberedSetup<Res> implements AttemptSetup<Res> {
   get waitForReady() { return this.base.waitForReady; }
   get wantsOkTrailers() { return this.base.wantsOkTrailers; }
   get deserialize() { return this.base.deserialize; }
-  requestHeaders(): http2.OutgoingHttpHeaders {
+  requestHeaders(): Readonly<http2.OutgoingHttpHeaders> {
     const headers = this.base.requestHeaders();
-    if (this.previous > 0) headers['grpc-previous-rpc-attempts'] = String(this.previous);
-    return headers;
+    // The base's object may be shared by other calls: the attempt count goes on a copy.
+    return this.previous > 0 ? { ...headers, 'grpc-previous-rpc-attempts': String(this.previous) } : headers;
   }
 }
 

@@ -1,7 +1,8 @@
+import type http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { Metadata } from '../wire/metadata.js';
 import { authContextOf, peerAddress, type AuthContext } from './auth-context.js';
-import type { ServerResponse } from './server-call.js';
+import { ServerResponse } from './server-call.js';
 
 /** What a handler knows about its call, and the controls it has over the response. */
 export interface ServerCallContext {
@@ -34,23 +35,38 @@ export interface ServerCallContext {
   setMessageCompression(enabled: boolean): void;
 }
 
-export class CallContext implements ServerCallContext {
+/**
+ * What a handler sees of its call, on top of the response side (one object per call: see ServerResponse).
+ * Everything a handler may never look at (metadata, signal, deadline Date, auth) is made on first use.
+ */
+export class CallContext extends ServerResponse implements ServerCallContext {
   requestCompressed = false;
-  // Most handlers never look at the signal, so the AbortController is made on first use.
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private abortedEarly = false;
 
   private parsedMetadata: Metadata | undefined;
   private authContext: AuthContext | undefined;
+  private deadlineDate: Date | undefined;
+  private readonly socket: Socket | undefined;
 
   constructor(
+    stream: http2.ServerHttp2Stream,
+    maxSendSize: number,
+    peerAcceptEncoding: string | undefined,
     private readonly rawHeaders: string[],
-    readonly deadline: Date | undefined,
-    private readonly socket: Socket | undefined,
+    /** Absolute deadline in ms since the epoch; Infinity for none. */
+    public deadlineAt: number,
     readonly method: string,
-    private readonly response: ServerResponse,
-  ) {}
+  ) {
+    super(stream, maxSendSize, peerAcceptEncoding);
+    this.socket = stream.session?.socket;
+  }
+
+  get deadline(): Date | undefined {
+    if (this.deadlineAt === Infinity) return undefined;
+    return (this.deadlineDate ??= new Date(this.deadlineAt));
+  }
 
   /** Parsed on first use: many handlers never read their metadata. */
   get metadata(): Metadata {
@@ -92,26 +108,22 @@ export class CallContext implements ServerCallContext {
     this.controller?.abort(reason);
   }
 
-  get trailers(): Metadata {
-    return this.response.trailers;
-  }
-
   sendHeader(metadata?: Metadata): void {
-    if (this.response.headersWereSent) return;
-    if (metadata) this.response.addHeaders(metadata);
-    this.response.sendHeaders();
+    if (this.headersWereSent) return;
+    if (metadata) this.addHeaders(metadata);
+    this.sendHeaders();
   }
 
   setResponseCompression(name: 'gzip' | 'deflate' | 'identity'): void {
-    this.response.setCompression(name);
+    this.setCompression(name);
   }
 
   setMessageCompression(enabled: boolean): void {
-    this.response.compressMessages = enabled;
+    this.compressMessages = enabled;
   }
 
   /** For the interceptor layer: throws RESOURCE_EXHAUSTED for a response message over the send limit. */
   checkResponseSize(bytes: Uint8Array): void {
-    this.response.checkSize(bytes);
+    this.checkSize(bytes);
   }
 }

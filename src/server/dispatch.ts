@@ -5,13 +5,14 @@ import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
 import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
+import { noteStreamClosed } from '../transport/server-keepalive.js';
 import { AsyncQueue } from '../util/async-queue.js';
-import { MAX_TIMER_MS } from '../util/timers.js';
+import { deadlines, type Expiring } from '../util/deadlines.js';
 import { CallContext } from './context.js';
 import { confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
 import { serializeResponse } from './response-bytes.js';
-import { ServerResponse, rejectRequest } from './server-call.js';
+import { ServerResponse, kCall, rejectRequest, type CallStream } from './server-call.js';
 
 export interface RegisteredMethod {
   definition: MethodDefinition;
@@ -32,7 +33,6 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(?:[+;]|$)/i;
 /** The content-types of the one codec the server has: no subtype means proto. */
 const PROTO_CONTENT_TYPE = /^application\/grpc(?:\+proto)?(?:;|$)/i;
 
-
 /** Turns one incoming HTTP/2 stream into a gRPC call and runs its handler. */
 export function dispatchStream(
   stream: http2.ServerHttp2Stream,
@@ -42,67 +42,109 @@ export function dispatchStream(
   options: DispatchOptions,
 ): void {
   // Errors surface through 'close'; an unhandled 'error' event would crash the process.
-  stream.on('error', () => {});
+  stream.on('error', ignoreError);
+  const session = stream.session as http2.ServerHttp2Session | undefined;
+  // A ServerCall listens for 'close' itself; a stream refused before that needs a listener of its own.
+  if (!startCall(stream, session, headers, rawHeaders, lookup, options)) countCloseOf(stream, session);
+}
+
+/** Kept out of dispatchStream, whose every call would otherwise allocate the closure's context. */
+function countCloseOf(stream: http2.ServerHttp2Stream, session: http2.ServerHttp2Session | undefined): void {
+  stream.once('close', () => noteStreamClosed(session));
+}
+
+/** Starts the call, or answers with an error status and returns false. */
+function startCall(
+  stream: http2.ServerHttp2Stream,
+  session: http2.ServerHttp2Session | undefined,
+  headers: http2.IncomingHttpHeaders,
+  rawHeaders: string[],
+  lookup: (path: string) => RegisteredMethod | undefined,
+  options: DispatchOptions,
+): boolean {
   const contentType = headers['content-type'];
   if (!contentType || !GRPC_CONTENT_TYPE.test(contentType)) {
-    return rejectRequest(stream, 415, Status.UNKNOWN, `unsupported content-type ${JSON.stringify(contentType ?? '')}: gRPC requires application/grpc`);
+    rejectRequest(stream, 415, Status.UNKNOWN, `unsupported content-type ${JSON.stringify(contentType ?? '')}: gRPC requires application/grpc`);
+    return false;
   }
   if (headers[':method'] !== 'POST') {
-    return rejectRequest(stream, 405, Status.INTERNAL, `gRPC requires POST, got ${headers[':method']}`);
+    rejectRequest(stream, 405, Status.INTERNAL, `gRPC requires POST, got ${headers[':method']}`);
+    return false;
   }
   const path = headers[':path'] ?? '';
-  const response = new ServerResponse(stream, options.maxSendMessageSize, headers['grpc-accept-encoding'] as string | undefined);
+  const acceptEncoding = headers['grpc-accept-encoding'] as string | undefined;
   if (contentType !== 'application/grpc' && !PROTO_CONTENT_TYPE.test(contentType)) {
     // Decoding another codec's bytes as protobuf would turn them into garbage, or into a wrong but valid message.
-    return response.finish(Status.UNIMPLEMENTED, `content-type ${JSON.stringify(contentType)} is not supported: this server only speaks application/grpc+proto`);
+    refuse(stream, options, acceptEncoding, Status.UNIMPLEMENTED, `content-type ${JSON.stringify(contentType)} is not supported: this server only speaks application/grpc+proto`);
+    return false;
   }
   const registered = lookup(path);
   if (!registered) {
-    return response.finish(Status.UNIMPLEMENTED, `unknown method ${path}`);
+    refuse(stream, options, acceptEncoding, Status.UNIMPLEMENTED, `unknown method ${path}`);
+    return false;
   }
   let timeoutMs: number | undefined;
   try {
     const raw = headers['grpc-timeout'];
     if (raw !== undefined) timeoutMs = parseTimeout(String(raw));
   } catch (err) {
-    if (err instanceof TimeoutFormatError) return response.finish(Status.INTERNAL, err.message);
+    if (err instanceof TimeoutFormatError) {
+      refuse(stream, options, acceptEncoding, Status.INTERNAL, err.message);
+      return false;
+    }
     throw err;
   }
   const encoding = headers['grpc-encoding'] as string | undefined;
   if (encoding !== undefined && !isSupportedEncoding(encoding)) {
-    return response.finish(Status.UNIMPLEMENTED, `request compression "${encoding}" is not supported; supported: ${ACCEPT_ENCODING}`);
+    refuse(stream, options, acceptEncoding, Status.UNIMPLEMENTED, `request compression "${encoding}" is not supported; supported: ${ACCEPT_ENCODING}`);
+    return false;
   }
-  new ServerCallRunner(stream, rawHeaders, registered, response, timeoutMs, options).start(encoding);
+  const deadlineAt = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+  new ServerCall(stream, session, acceptEncoding, rawHeaders, registered, deadlineAt, options).start(encoding);
+  return true;
 }
 
-class ServerCallRunner {
-  private readonly ctx: CallContext;
-  private timer: NodeJS.Timeout | undefined;
+function ignoreError(): void {}
+
+/** Ends a call that failed before its handler was found: it gets a response side alone. */
+function refuse(stream: http2.ServerHttp2Stream, options: DispatchOptions, acceptEncoding: string | undefined, code: Status, message: string): void {
+  new ServerResponse(stream, options.maxSendMessageSize, acceptEncoding).finish(code, message);
+}
+
+/**
+ * Runs one call: reads its requests, calls the handler, sends what it returns. The call's response
+ * side and the handler's context are this same object (see ServerResponse), and it waits on the
+ * shared deadline timer itself: a call allocates one state object of its own.
+ */
+class ServerCall extends CallContext implements Expiring {
+  expirySlot = -1;
   private requests: AsyncQueue<unknown> | undefined;
-  private singleRequest: { value: unknown } | undefined;
+  private reader!: MessageReader<unknown>;
+  private hasRequest = false;
+  private request: unknown;
   private readonly kind: CallKind;
 
   constructor(
-    private readonly stream: http2.ServerHttp2Stream,
+    stream: http2.ServerHttp2Stream,
+    private readonly session: http2.ServerHttp2Session | undefined,
+    acceptEncoding: string | undefined,
     rawHeaders: string[],
     private readonly registered: RegisteredMethod,
-    private readonly response: ServerResponse,
-    timeoutMs: number | undefined,
+    deadlineAt: number,
     private readonly options: DispatchOptions,
   ) {
+    super(stream, options.maxSendMessageSize, acceptEncoding, rawHeaders, deadlineAt, registered.definition.path);
     this.kind = callKind(registered.definition);
-    const deadline = timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs);
-    this.ctx = new CallContext(
-      rawHeaders,
-      deadline,
-      stream.session?.socket,
-      registered.definition.path,
-      response,
-    );
-    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
-      this.timer = setTimeout(() => this.fail(new GrpcError(Status.DEADLINE_EXCEEDED, 'Deadline Exceeded')), timeoutMs);
-    }
-    if (options.defaultCompression) response.setCompression(options.defaultCompression);
+    if (deadlineAt !== Infinity) deadlines.add(this);
+    if (options.defaultCompression) this.setCompression(options.defaultCompression);
+  }
+
+  get expiresAt(): number {
+    return this.deadlineAt;
+  }
+
+  expire(): void {
+    this.fail(new GrpcError(Status.DEADLINE_EXCEEDED, 'Deadline Exceeded'));
   }
 
   start(requestEncoding: string | undefined): void {
@@ -116,33 +158,17 @@ class ServerCallRunner {
       streaming ? (msg, size) => this.onRequest(msg, true, size) : undefined,
     );
     reader.setEncoding(requestEncoding);
-    stream.on('close', () => this.onClose());
+    this.reader = reader;
+    // Shared listeners (see kCall): closures would cost a few hundred bytes per call.
+    stream.on('close', onStreamClose);
     // A client RST_STREAM also ends the readable side: 'aborted' tells it apart from a half-close.
-    stream.on('aborted', () => this.onClose());
-    stream.on('data', (chunk: Buffer) => {
-      if (this.response.isFinished) return;
-      try {
-        reader.decoder.push(chunk);
-      } catch (err) {
-        this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
-      }
-    });
-    stream.on('end', () => {
-      if (this.response.isFinished) return;
-      try {
-        reader.decoder.finish();
-      } catch (err) {
-        return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
-      }
-      // A cancel may be END_STREAM followed by RST_STREAM: the handler's stream ends only once that is ruled out.
-      if (this.requests) confirmHalfClose(stream, () => this.onRequestsEnd());
-      else this.onRequestsEnd();
-    });
+    stream.on('aborted', onStreamAborted);
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
     if (streaming) {
       // A message is opened when the handler takes it, and its compressed flag becomes ctx.requestCompressed then.
-      const ctx = this.ctx;
       const prepare = (item: unknown) => {
-        ctx.requestCompressed = item instanceof CompressedMessage;
+        this.requestCompressed = item instanceof CompressedMessage;
         return openMessage(item);
       };
       const queue = new AsyncQueue<unknown>({ byteLimit: RECEIVE_QUEUE_BYTES, prepare });
@@ -154,6 +180,32 @@ class ServerCallRunner {
     }
   }
 
+  onData(chunk: Buffer): void {
+    if (this.isFinished) return;
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
+    }
+  }
+
+  onEnd(): void {
+    if (this.isFinished) return;
+    try {
+      this.reader.finish();
+    } catch (err) {
+      return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
+    }
+    // A cancel may be END_STREAM followed by RST_STREAM: the handler's stream ends only once that is ruled out.
+    if (this.requests) confirmHalfClose(this.stream, () => this.onRequestsEnd());
+    else this.onRequestsEnd();
+  }
+
+  onStreamClosed(): void {
+    noteStreamClosed(this.session);
+    this.onClose();
+  }
+
   private onRequest(message: unknown, compressed: boolean, size: number): void {
     if (this.requests) {
       if (!this.requests.push(message, size)) this.stream.pause();
@@ -161,27 +213,30 @@ class ServerCallRunner {
     }
     // Unary and server-streaming calls take exactly one message (a cardinality violation is UNIMPLEMENTED, see
     // grpc's doc/statuscodes.md): the handler runs at END_STREAM, once no second message can follow.
-    if (this.singleRequest) {
-      return this.fail(new GrpcError(Status.UNIMPLEMENTED, `received a second request message for ${this.kind} method ${this.ctx.method}`));
+    if (this.hasRequest) {
+      return this.fail(new GrpcError(Status.UNIMPLEMENTED, `received a second request message for ${this.kind} method ${this.method}`));
     }
-    this.singleRequest = { value: message };
-    this.ctx.requestCompressed = compressed;
+    this.hasRequest = true;
+    this.request = message;
+    this.requestCompressed = compressed;
   }
 
   private onRequestsEnd(): void {
     if (this.stream.aborted) return;
     if (this.requests) return this.requests.end();
-    if (!this.singleRequest) {
-      return this.fail(new GrpcError(Status.UNIMPLEMENTED, `client half-closed without sending a request message for ${this.kind} method ${this.ctx.method}`));
+    if (!this.hasRequest) {
+      return this.fail(new GrpcError(Status.UNIMPLEMENTED, `client half-closed without sending a request message for ${this.kind} method ${this.method}`));
     }
-    this.run(this.kind, this.singleRequest.value);
+    const request = this.request;
+    this.request = undefined;
+    this.run(this.kind, request);
   }
 
   private run(kind: CallKind, input: unknown): void {
     const handler = this.registered.handler as (input: unknown, ctx: CallContext) => unknown;
     let result: unknown;
     try {
-      result = handler(input, this.ctx);
+      result = handler(input, this);
     } catch (err) {
       return this.handlerFailed(err);
     }
@@ -189,36 +244,35 @@ class ServerCallRunner {
       void this.sendAll(result as AsyncIterable<unknown> | Iterable<unknown>);
     } else if (result instanceof Promise) {
       // Unary and client-streaming handlers: no extra async frame or microtask when the result is ready.
-      result.then((value) => this.sendLast(value), (err) => this.handlerFailed(err));
+      result.then((value) => this.respondWith(value), (err) => this.handlerFailed(err));
     } else {
-      this.sendLast(result);
+      this.respondWith(result);
     }
   }
 
-  private sendLast(value: unknown): void {
-    if (this.response.isFinished) return;
-    clearTimeout(this.timer);
+  private respondWith(value: unknown): void {
+    if (this.isFinished) return;
+    deadlines.remove(this);
     try {
-      this.response.sendLast(serializeResponse(this.registered.definition, value));
+      this.sendLast(serializeResponse(this.registered.definition, value));
     } catch (err) {
       this.handlerFailed(err);
     }
   }
 
   private async sendAll(results: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
-    const { response } = this;
     const { definition } = this.registered;
     try {
       if (Symbol.asyncIterator in results) {
         for await (const result of results) {
-          if (response.isFinished) break;
-          if (!response.write(serializeResponse(definition, result))) await response.drained();
+          if (this.isFinished) break;
+          if (!this.write(serializeResponse(definition, result))) await this.drained();
         }
       } else {
         // Sync iterables (arrays, function*) skip a promise per message: the fastest way to stream.
         for (const result of results) {
-          if (response.isFinished) break;
-          if (!response.write(serializeResponse(definition, result))) await response.drained();
+          if (this.isFinished) break;
+          if (!this.write(serializeResponse(definition, result))) await this.drained();
         }
       }
       this.complete();
@@ -228,7 +282,7 @@ class ServerCallRunner {
   }
 
   private handlerFailed(err: unknown): void {
-    if (this.response.isFinished) return;
+    if (this.isFinished) return;
     if (err instanceof GrpcError) return this.fail(err);
     const path = this.registered.definition.path;
     this.options.onHandlerError?.(err, path);
@@ -236,27 +290,43 @@ class ServerCallRunner {
   }
 
   private complete(): void {
-    clearTimeout(this.timer);
-    this.response.finish(Status.OK, '');
+    deadlines.remove(this);
+    this.finish(Status.OK, '');
   }
 
   private fail(err: GrpcError): void {
-    clearTimeout(this.timer);
-    if (!this.response.isFinished) this.response.finishWithError(err);
+    deadlines.remove(this);
+    if (!this.isFinished) this.finishWithError(err);
     this.requests?.end(err);
-    this.ctx.abort(err);
+    this.abort(err);
   }
 
   /** A stream that closes before we sent a status was cancelled by the client or lost with its connection. */
-  private onClose(): void {
-    clearTimeout(this.timer);
-    if (this.response.statusSent) return;
+  onClose(): void {
+    deadlines.remove(this);
+    if (this.statusSent) return;
     if (this.stream.aborted) this.options.onPeerReset?.(this.stream);
-    this.response.markAbandoned();
+    this.markAbandoned();
     // After RST_STREAM(NO_ERROR), Node destroys the stream only once its readable side was drained.
     if (!this.stream.destroyed) this.stream.resume();
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
     this.requests?.end(err);
-    this.ctx.abort(err);
+    this.abort(err);
   }
+}
+
+function onStreamData(this: CallStream<ServerCall>, chunk: Buffer): void {
+  this[kCall].onData(chunk);
+}
+
+function onStreamEnd(this: CallStream<ServerCall>): void {
+  this[kCall].onEnd();
+}
+
+function onStreamClose(this: CallStream<ServerCall>): void {
+  this[kCall].onStreamClosed();
+}
+
+function onStreamAborted(this: CallStream<ServerCall>): void {
+  this[kCall].onClose();
 }

@@ -9,24 +9,45 @@ import { noteResponseSent } from '../transport/server-keepalive.js';
 
 type Headers = Record<string, string | string[] | number>;
 
+/** Response headers without metadata or compression: one object for every such call (node:http2 copies it). */
+const PLAIN_RESPONSE_HEADERS: Readonly<Headers> = Object.freeze(responseHeaders());
+/** Trailers of a call that ended OK without trailing metadata. */
+const OK_TRAILERS: Readonly<Headers> = Object.freeze({ 'grpc-status': '0' });
+
+/** The call a stream carries, so that its listeners can be functions shared by every stream rather than closures per call. */
+export const kCall = Symbol('tsgrpc.call');
+export type CallStream<C> = http2.ServerHttp2Stream & { [kCall]: C };
+
 /**
  * The response side of one server stream: headers, messages and the final
  * status, in that order and at most once each. Knows nothing of handlers.
+ * The call context and the dispatcher extend it, so that a call is one object.
  */
 export class ServerResponse {
   private headersSent = false;
   private finished = false;
-  private pendingHeaders = new Metadata();
+  private abandoned = false;
+  /** Made on first use: most calls send no metadata. */
+  private pendingHeaders: Metadata | undefined;
+  private trailerMetadata: Metadata | undefined;
   private compressor: Compressor | undefined;
+  /** The trailers finish() chose, sent when the stream asks for them. */
+  private trailersToSend: Headers | undefined;
   /** Per-message switch: false sends the next messages uncompressed even with an encoding set. */
   compressMessages = true;
-  readonly trailers = new Metadata();
 
   constructor(
-    private readonly stream: http2.ServerHttp2Stream,
+    protected readonly stream: http2.ServerHttp2Stream,
     private readonly maxSendSize: number,
     private readonly peerAcceptEncoding: string | undefined,
-  ) {}
+  ) {
+    (stream as CallStream<ServerResponse>)[kCall] = this;
+  }
+
+  /** Trailing metadata, sent with the status. */
+  get trailers(): Metadata {
+    return (this.trailerMetadata ??= new Metadata());
+  }
 
   /** True once a status went out or the stream is gone: nothing more may be written. */
   get isFinished(): boolean {
@@ -37,8 +58,6 @@ export class ServerResponse {
   get statusSent(): boolean {
     return this.finished && !this.abandoned;
   }
-
-  private abandoned = false;
 
   /** The stream closed under us: no status will ever be sent. */
   markAbandoned(): void {
@@ -59,17 +78,22 @@ export class ServerResponse {
 
   addHeaders(md: Metadata): void {
     if (this.headersSent) throw new Error('response headers were already sent');
-    this.pendingHeaders.merge(md);
+    (this.pendingHeaders ??= new Metadata()).merge(md);
   }
 
   sendHeaders(): void {
     if (this.headersSent || this.isFinished) return;
     this.headersSent = true;
     noteResponseSent(this.stream);
-    const headers: Headers = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
+    this.stream.respond(this.headersToSend(), { waitForTrailers: true });
+  }
+
+  private headersToSend(): Headers {
+    if (!this.compressor && !this.pendingHeaders) return PLAIN_RESPONSE_HEADERS;
+    const headers = responseHeaders();
     if (this.compressor) headers['grpc-encoding'] = this.compressor.name;
-    this.pendingHeaders.writeTo(headers);
-    this.stream.respond(headers, { waitForTrailers: true });
+    this.pendingHeaders?.writeTo(headers);
+    return headers;
   }
 
   /** Writes one serialized message; false means wait for drained() before the next. */
@@ -104,32 +128,45 @@ export class ServerResponse {
   finish(code: Status, message: string, statusDetails?: Buffer): void {
     if (this.isFinished) return;
     this.finished = true;
-    const trailers: Headers = { 'grpc-status': String(code) };
-    if (message) trailers['grpc-message'] = percentEncode(message);
-    if (statusDetails) trailers['grpc-status-details-bin'] = encodeBinaryHeader(statusDetails);
-    this.trailers.writeTo(trailers);
+    const stream = this.stream;
     if (!this.headersSent) {
       this.headersSent = true;
-      noteResponseSent(this.stream);
-      const head = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
-      this.stream.respond({ ...head, ...trailers }, { endStream: true });
+      noteResponseSent(stream);
+      stream.respond(this.trailerHeaders(responseHeaders(), code, message, statusDetails), { endStream: true });
       this.closeRequestSide();
       return;
     }
-    this.stream.once('wantTrailers', () => {
-      if (this.stream.destroyed) return;
-      this.stream.sendTrailers(trailers);
-      this.closeRequestSide();
-    });
-    this.stream.end();
+    this.trailersToSend = code === Status.OK && !message && !statusDetails && !this.trailerMetadata?.size
+      ? OK_TRAILERS
+      : this.trailerHeaders({}, code, message, statusDetails);
+    // Not once(): its wrapper costs more than the listener, and the event fires once anyway.
+    stream.on('wantTrailers', sendTrailersOf);
+    stream.end();
+  }
+
+  /** The stream asks for the trailers finish() chose. */
+  sendTrailers(): void {
+    const stream = this.stream;
+    if (stream.destroyed) return;
+    stream.sendTrailers(this.trailersToSend!);
+    this.closeRequestSide();
+  }
+
+  private trailerHeaders(into: Headers, code: Status, message: string, statusDetails: Buffer | undefined): Headers {
+    into['grpc-status'] = String(code);
+    if (message) into['grpc-message'] = percentEncode(message);
+    if (statusDetails) into['grpc-status-details-bin'] = encodeBinaryHeader(statusDetails);
+    this.trailerMetadata?.writeTo(into);
+    return into;
   }
 
   /**
    * After the status, a client that is still sending gets RST_STREAM(NO_ERROR), as the spec allows, so
    * the stream does not stay half-open for as long as the client keeps it. Deferred a turn so the
-   * trailers are written first.
+   * trailers are written first; nothing to do (and no turn to wait) when the request side has ended.
    */
   private closeRequestSide(): void {
+    if (this.stream.readableEnded) return;
     setImmediate(() => {
       const { stream } = this;
       if (!stream.destroyed && !stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
@@ -137,10 +174,18 @@ export class ServerResponse {
   }
 
   finishWithError(err: GrpcError): void {
-    this.trailers.merge(err.metadata);
+    if (err.metadata.size > 0) this.trailers.merge(err.metadata);
     this.finish(err.code, err.details, err.statusDetails);
   }
+}
 
+function sendTrailersOf(this: CallStream<ServerResponse>): void {
+  this[kCall].sendTrailers();
+}
+
+/** A fresh literal rather than a copy of the frozen one: V8 copies a frozen object slowly, into a larger one. */
+function responseHeaders(): Headers {
+  return { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
 }
 
 /** Replies to a request that is not gRPC at all, with an HTTP status and a gRPC status for gRPC-aware peers. */

@@ -59,10 +59,10 @@ export function openMessage<T>(item: T | CompressedMessage<T>): T {
 /**
  * Turns DATA chunks into deserialized messages: frame decoding, the size
  * limit, and decompression with the stream's grpc-encoding. Each message is
- * reported with its size on the wire.
+ * reported with its size on the wire. It is its own frame decoder, so a call's
+ * reader is a single object.
  */
-export class MessageReader<T> {
-  readonly decoder: FrameDecoder;
+export class MessageReader<T> extends FrameDecoder {
   private decompressor: Compressor | undefined;
 
   /**
@@ -70,23 +70,23 @@ export class MessageReader<T> {
    * reader that buffers them until the application asks (see CompressedMessage).
    */
   constructor(
-    private readonly maxMessageSize: number,
+    maxMessageSize: number,
     private readonly deserialize: (bytes: Uint8Array) => T,
-    onMessage: (message: T, compressed: boolean, size: number) => void,
-    onCompressed?: (message: CompressedMessage<T>, size: number) => void,
+    private readonly onDecoded: (message: T, compressed: boolean, size: number) => void,
+    private readonly onCompressed?: (message: CompressedMessage<T>, size: number) => void,
   ) {
-    this.decoder = new FrameDecoder({
-      maxMessageSize,
-      onMessage: (payload, compressed) => {
-        if (compressed && onCompressed) onCompressed(new CompressedMessage(payload, this), payload.length);
-        else onMessage(this.decode(payload, compressed), compressed, payload.length);
-      },
-    });
+    super({ maxMessageSize, onMessage: deliverMessage });
   }
 
   setEncoding(name: string | undefined): void {
     this.decompressor = compressorFor(name);
-    this.decoder.compressionAllowed = this.decompressor !== undefined;
+    this.compressionAllowed = this.decompressor !== undefined;
+  }
+
+  /** Called by FrameDecoder for each complete frame, with the reader as `this`. */
+  deliver(payload: Buffer, compressed: boolean): void {
+    if (compressed && this.onCompressed) this.onCompressed(new CompressedMessage(payload, this), payload.length);
+    else this.onDecoded(this.decode(payload, compressed), compressed, payload.length);
   }
 
   decode(payload: Buffer, compressed: boolean): T {
@@ -97,6 +97,11 @@ export class MessageReader<T> {
       throw new GrpcError(Status.INTERNAL, `could not parse message: ${(err as Error).message}`);
     }
   }
+}
+
+/** FrameDecoder calls its onMessage as a method, so one shared function serves every reader. */
+function deliverMessage(this: FrameDecoder, payload: Buffer, compressed: boolean): void {
+  (this as MessageReader<unknown>).deliver(payload, compressed);
 }
 
 /**

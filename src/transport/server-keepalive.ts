@@ -23,8 +23,13 @@ const TOO_MANY_PINGS = Buffer.from('too_many_pings');
  */
 const CONTROL_FRAMES_BUDGET = 256;
 
-const kPolicy = Symbol('tsgrpc.pingPolicy');
-type PolicedSession = http2.ServerHttp2Session & { [kPolicy]?: PingPolicy };
+/** What keepalive keeps on each server session: its ping policy and how many streams are open. */
+interface KeepaliveState {
+  policy: PingPolicy;
+  openStreams: number;
+}
+const kState = Symbol('tsgrpc.keepalive');
+type PolicedSession = http2.ServerHttp2Session & { [kState]?: KeepaliveState };
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
 export function checkServerKeepalive(options: ServerKeepaliveOptions): void {
@@ -46,17 +51,14 @@ export function checkServerKeepalive(options: ServerKeepaliveOptions): void {
  * polices the client's own pings (see PingPolicy).
  */
 export function watchServerKeepalive(session: http2.ServerHttp2Session, options: ServerKeepaliveOptions): void {
-  let calls = 0;
-  const streamClosed = () => calls--;
-  session.on('stream', (stream: http2.ServerHttp2Stream) => {
-    calls++;
-    stream.on('close', streamClosed);
-  });
   const policy = new PingPolicy({
     minIntervalMs: options.keepaliveMinPingIntervalMs ?? DEFAULT_MIN_PING_INTERVAL_MS,
     permitWithoutCalls: options.keepalivePermitWithoutCalls ?? false,
   });
-  (session as PolicedSession)[kPolicy] = policy;
+  const state: KeepaliveState = { policy, openStreams: 0 };
+  (session as PolicedSession)[kState] = state;
+  // Streams are counted out by noteStreamClosed, from the dispatcher's own 'close' listener: one listener fewer per call.
+  session.on('stream', () => state.openStreams++);
   // A large response goes out in many DATA frames long after the write that queued it, and clients
   // (grpc-go's BDP estimator) ping while receiving them: bytes leaving the socket count as responding too.
   let written = 0;
@@ -64,7 +66,7 @@ export function watchServerKeepalive(session: http2.ServerHttp2Session, options:
     const nowWritten = session.socket?.bytesWritten ?? 0;
     if (nowWritten - written > CONTROL_FRAMES_BUDGET) policy.responded = true;
     written = nowWritten;
-    if (!policy.onPing(Date.now(), calls) || session.destroyed) return;
+    if (!policy.onPing(Date.now(), state.openStreams) || session.destroyed) return;
     const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
     session.goaway(NGHTTP2_ENHANCE_YOUR_CALM, session.state.lastProcStreamID ?? 0, TOO_MANY_PINGS);
     session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
@@ -80,6 +82,15 @@ export function watchServerKeepalive(session: http2.ServerHttp2Session, options:
 
 /** The server sent headers or data on this stream: its connection's ping strikes start over. */
 export function noteResponseSent(stream: http2.ServerHttp2Stream): void {
-  const policy = (stream.session as PolicedSession | undefined)?.[kPolicy];
-  if (policy) policy.responded = true;
+  const state = (stream.session as PolicedSession | undefined)?.[kState];
+  if (state) state.policy.responded = true;
+}
+
+/**
+ * A stream of `session` closed (every stream the session announced must be reported once). Takes the
+ * session because a closed stream no longer knows it.
+ */
+export function noteStreamClosed(session: http2.ServerHttp2Session | undefined): void {
+  const state = (session as PolicedSession | undefined)?.[kState];
+  if (state) state.openStreams--;
 }

@@ -49,7 +49,8 @@ export interface FrameDecoderOptions {
  * buffer allocated once at its final size.
  */
 export class FrameDecoder {
-  private readonly header = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
+  /** Gathers a frame header split across chunks; made only when one is (a call usually has none). */
+  private header: Buffer | undefined;
   private headerFilled = 0;
   private body: Buffer | null = null;
   private bodyFilled = 0;
@@ -86,13 +87,14 @@ export class FrameDecoder {
         offset += FRAME_HEADER_SIZE;
       } else {
         const take = Math.min(FRAME_HEADER_SIZE - this.headerFilled, end - offset);
-        chunk.copy(this.header, this.headerFilled, offset, offset + take);
+        const header = (this.header ??= Buffer.allocUnsafe(FRAME_HEADER_SIZE));
+        chunk.copy(header, this.headerFilled, offset, offset + take);
         this.headerFilled += take;
         offset += take;
         if (this.headerFilled < FRAME_HEADER_SIZE) return;
         this.headerFilled = 0;
-        flag = this.header[0];
-        length = this.header.readUInt32BE(1);
+        flag = header[0];
+        length = header.readUInt32BE(1);
       }
       const compressed = this.checkHeader(flag, length);
       if (end - offset >= length) {
