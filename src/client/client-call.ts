@@ -94,6 +94,8 @@ export class ClientCall<Req, Res> {
     if (this.finished) return this.connection.callEnded(session);
     let stream: http2.ClientHttp2Stream;
     try {
+      // Node 24 no longer throws for a destroyed session here, it fails the stream later with a vaguer reason.
+      if (session.destroyed) throw new Error('the connection is closed');
       stream = session.request(this.requestHeaders(remaining === undefined ? undefined : remainingTime(this.options)));
     } catch (err) {
       this.connection.callEnded(session);
