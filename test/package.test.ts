@@ -70,3 +70,10 @@ describe('the packed package', () => {
     });
   }
 });
+
+describe('the packed package as a command', () => {
+  it('runs the code generator through the bin named after the package, as `npx tsgrpc` does', () => {
+    const out = run(path.join(work, 'consumer/node_modules/.bin/tsgrpc'), ['greeter.proto'], path.join(work, 'consumer'));
+    expect(out).toContain('export interface GreeterClient');
+  });
+});
