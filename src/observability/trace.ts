@@ -1,0 +1,76 @@
+import { statusName } from '../wire/status.js';
+import { observe, type CallEvent, type ConnectionEvent } from './events.js';
+
+/**
+ * Debug logging in the style of grpc-js: `GRPC_TRACE=all` (or a comma list of `call`,
+ * `connection`, `transport`) with `GRPC_VERBOSITY=DEBUG`, or just `TSGRPC_TRACE=...`, which
+ * implies DEBUG. Off, nothing subscribes to the call events, so calls pay nothing for it.
+ */
+export type Tracer = 'call' | 'connection' | 'transport';
+
+export type LogSink = (line: string) => void;
+
+let sink: LogSink = (line) => process.stderr.write(`${line}\n`);
+const enabled = new Set<Tracer>();
+let unsubscribe: (() => void) | undefined;
+
+/** Whether trace lines of `tracer` are written: check it before building an expensive message. */
+export function isTracing(tracer: Tracer): boolean {
+  return enabled.has(tracer);
+}
+
+/** Writes one debug line for `tracer` if it is on. */
+export function trace(tracer: Tracer, text: string): void {
+  if (enabled.has(tracer)) sink(`D ${new Date().toISOString()} | tsgrpc ${tracer} | ${text}`);
+}
+
+/** Where trace lines go (stderr by default). */
+export function setTraceSink(next: LogSink): void {
+  sink = next;
+}
+
+/**
+ * Turns tracers on from a GRPC_TRACE-style list ('all', '-call' to drop one), replacing the
+ * previous setting. An empty list turns tracing off.
+ */
+export function setTracers(list: string): void {
+  enabled.clear();
+  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const off = raw.startsWith('-');
+    const name = off ? raw.slice(1) : raw;
+    const names: Tracer[] = name === 'all' ? ['call', 'connection', 'transport'] : [name as Tracer];
+    for (const n of names) {
+      if (n !== 'call' && n !== 'connection' && n !== 'transport') continue; // grpc-js tracer names we do not have
+      if (off) enabled.delete(n);
+      else enabled.add(n);
+    }
+  }
+  unsubscribe?.();
+  unsubscribe = undefined;
+  if (enabled.size === 0) return;
+  unsubscribe = observe({
+    clientCallEnd: (e) => trace('call', describeCall(e)),
+    serverCallEnd: (e) => trace('call', describeCall(e)),
+    connection: (e) => trace('connection', describeConnection(e)),
+  });
+}
+
+function describeCall(e: CallEvent): string {
+  const where = e.side === 'client' ? `to ${e.peer}` : `from ${e.peer}`;
+  const status = `${e.code} ${statusName(e.code ?? 2)}${e.details ? `: ${e.details}` : ''}`;
+  return `${e.side} ${e.method} ${where} -> ${status} in ${e.durationMs!.toFixed(1)} ms ` +
+    `(sent ${e.messagesSent} msg / ${e.bytesSent} B, received ${e.messagesReceived} msg / ${e.bytesReceived} B)`;
+}
+
+function describeConnection(e: ConnectionEvent): string {
+  return `${e.side} connection ${e.peer} ${e.kind}${e.detail ? `: ${e.detail}` : ''}`;
+}
+
+/** Reads the environment once, when tsgrpc is first loaded. */
+function fromEnvironment(env: NodeJS.ProcessEnv): string {
+  if (env.TSGRPC_TRACE) return env.TSGRPC_TRACE;
+  if (env.GRPC_TRACE && (env.GRPC_VERBOSITY ?? '').toUpperCase() === 'DEBUG') return env.GRPC_TRACE;
+  return '';
+}
+
+setTracers(fromEnvironment(process.env));
