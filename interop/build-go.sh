@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the grpc-go interop server and client pinned in interop/go/go.mod
-# into interop/.cache/bin/, and copies the grpc-go test TLS files into
+# Builds the grpc-go interop server and client pinned in interop/go/go.mod,
+# and our grpc-go cancel-storm client (interop/go/cancelstorm), into interop/.cache/bin/, and copies the grpc-go test TLS files into
 # interop/.cache/certs/. Nothing here is committed; the cache is git-ignored.
 set -euo pipefail
 
@@ -23,6 +23,20 @@ if [[ -x "$bin/server" && -x "$bin/client" && "$bin/server" -nt go.sum && "$bin/
 else
   echo "build-go.sh: building grpc-go interop server and client..."
   go build -o "$bin/" google.golang.org/grpc/interop/server google.golang.org/grpc/interop/client
+fi
+if [[ -x "$bin/cancel-storm" && "$bin/cancel-storm" -nt go.sum && "$bin/cancel-storm" -nt cancelstorm/main.go ]]; then
+  echo "build-go.sh: using cached cancel-storm client"
+else
+  echo "build-go.sh: building the grpc-go cancel-storm client..."
+  go build -o "$bin/cancel-storm" ./cancelstorm
+fi
+
+# Our own small grpc-go server with keepalive enforcement (used by test/keepalive-go.test.ts).
+if [[ -x "$bin/keepalive-server" && "$bin/keepalive-server" -nt go.sum && "$bin/keepalive-server" -nt keepaliveserver/main.go ]]; then
+  :
+else
+  echo "build-go.sh: building keepalive-server..."
+  go build -o "$bin/keepalive-server" ./keepaliveserver
 fi
 
 # The Go binaries default to these files (found via their source path), so

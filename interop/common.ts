@@ -12,8 +12,9 @@ export const interopDir = (() => {
 export const protoDir = path.join(interopDir, 'proto');
 export const certDir = path.join(interopDir, '.cache', 'certs');
 
+/** Enums as numbers: the cases compare payload types with COMPRESSABLE (0). */
 export function loadTestProto() {
-  return loadProtoSync(['grpc/testing/test.proto'], { includeDirs: [protoDir] });
+  return loadProtoSync(['grpc/testing/test.proto'], { includeDirs: [protoDir], enums: Number });
 }
 
 export type Flags = Record<string, string>;

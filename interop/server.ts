@@ -3,6 +3,7 @@
 //   node dist/interop/server.js --port=8080 [--use_tls] [--tls_cert_file=F --tls_key_file=F]
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { GrpcError, Metadata, Server, Status } from '../src/index.js';
 import type { ServerCallContext } from '../src/index.js';
 import { certDir, isTrue, loadTestProto, parseFlags, payload, COMPRESSABLE } from './common.js';
@@ -43,7 +44,10 @@ function makePayload(type: number | undefined, size: number | undefined) {
   return payload(size ?? 0);
 }
 
-/** CompressedRequest feature: expect_compressed=true on a plain message is an error. */
+/**
+ * CompressedRequest feature: expect_compressed=true on a plain message is an error. In a request
+ * stream, ctx.requestCompressed is the flag of the message the handler took last.
+ */
 function checkCompressed(ctx: ServerCallContext, expect: BoolValue | undefined | null): void {
   if (expect?.value && !ctx.requestCompressed) {
     throw new GrpcError(Status.INVALID_ARGUMENT, 'expected a compressed request message');
@@ -146,7 +150,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-main().catch((err) => {
-  console.error(`interop server failed: ${err instanceof Error ? err.stack : err}`);
-  process.exit(1);
-});
+// Run as a program; tests import testServiceImpl without starting a server.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((err) => {
+    console.error(`interop server failed: ${err instanceof Error ? err.stack : err}`);
+    process.exit(1);
+  });
+}

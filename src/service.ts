@@ -1,3 +1,9 @@
+/** How one message type becomes bytes and back: the whole of what tsgrpc needs from a codec. */
+export interface MessageCodec<T = any> {
+  serialize(value: T): Uint8Array;
+  deserialize(bytes: Uint8Array): T;
+}
+
 /** One RPC method: its path, its streaming shape, and how its messages become bytes. */
 export interface MethodDefinition<Req = any, Res = any> {
   /** The method name as declared, e.g. "UnaryCall". */

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Channel, Server, loadProto } from '../src/index.js';
+import { Channel, Server, loadProto, type ProtoPackage } from '../src/index.js';
 import { generateTypeScript } from '../src/protobuf/codegen.js';
 import { createGreeterClient, greeterDefinition, type GreeterImplementation } from '../examples/generated/greeter.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const greeterProto = path.join(repo, 'examples/greeter.proto');
 const fixtures = path.join(repo, 'test/fixtures/codegen');
+const messagesFixtures = path.join(repo, 'test/fixtures/messages');
 
 // Type checks run in a scratch folder outside the repo; they import the repo's src by relative path.
 const scratch = mkdtempSync(path.join(tmpdir(), 'tsgrpc-codegen-'));
@@ -43,12 +44,14 @@ describe('generateTypeScript', () => {
   it('emits code for every field shape that compiles under strict mode', () => {
     const code = generateTypeScript(['kitchen.proto'], { includeDirs: [fixtures], importFrom: srcIndex });
     expect(code).toContain('export interface Recipe_Step {');
-    expect(code).toContain('  id: Int64;');
-    expect(code).toContain('  photo: Uint8Array;');
+    expect(code).toContain('  id: string;'); // longs: String, loadProto's default
+    expect(code).toContain('  photo: Buffer;');
     expect(code).toContain('  stepsByName: Record<string, Recipe_Step>;');
-    expect(code).toContain('  originStep: Recipe_Step | null;');
-    expect(code).toContain("  readonly sourceKind?: 'url' | 'originStep' | 'level';");
-    expect(code).toContain('  servings: number | null;');
+    expect(code).toContain('  originStep?: Recipe_Step;');
+    expect(code).toContain("  sourceKind?: 'url' | 'originStep' | 'level';");
+    expect(code).toContain('  servings?: number;');
+    expect(code).toContain('  localItem: kitchen_Item | null;');
+    expect(code).toContain('export type Recipe_Difficulty = (keyof typeof Recipe_Difficulty);');
     // Item is in both packages and Promise is a name the module uses, so those get package prefixes.
     expect(code).toContain('export interface kitchen_Item {');
     expect(code).toContain('export interface other_v1_Item {');
@@ -60,8 +63,9 @@ import { Server, Channel } from '${srcIndex}';
 // A decoded message must be usable as input again.
 export const roundTrip = (r: Recipe): RecipeInit => r;
 export const init: RecipeInit = {
-  title: 't', id: '9007199254740993', views: 3, photo: new Uint8Array([1]), difficulty: Recipe_Difficulty.NIGHTMARE,
-  steps: [{ text: 'boil' }], labels: { 1: 'one' }, itemsById: { a: { sku: 'x' } }, level: Level.LEVEL_HIGH, servings: null,
+  title: 't', id: '9007199254740993', views: 3n, photo: new Uint8Array([1]), difficulty: Recipe_Difficulty.NIGHTMARE,
+  steps: [{ text: 'boil' }], labels: { 1: 'one' }, itemsById: { 42: { sku: 'x' } }, level: 'LEVEL_HIGH', servings: null,
+  checksum: { low: 1, high: 0 }, rating: 'NaN', levels: [Level.LEVEL_HIGH, 'LEVEL_UNSPECIFIED'],
 };
 const impl: KitchenImplementation = {
   async get(item) { return { title: item.name }; },
@@ -73,12 +77,13 @@ new Server().addService({ name: 'kitchen.Kitchen', methods: {} }, impl);
 export async function use(channel: Channel): Promise<string> {
   const client = createKitchenClient(channel, { name: 'kitchen.Kitchen', methods: {} });
   const r = await client.get({ name: 'x' });
-  const id: number = typeof r.id === 'number' ? r.id : r.id.toNumber();
+  const id: bigint = BigInt(r.id);
+  const hard: boolean = r.difficulty === 'HARD';
   for await (const listed of client.list({})) listed.sourceKind?.toUpperCase();
   const call = client.cook();
   await call.write({ text: 'x' });
-  for await (const p of call) return p.value + id;
-  return r.title;
+  for await (const p of call) return p.value + id + hard;
+  return r.title + r.photo.toString('hex');
 }
 `;
     const result = typeCheck({ 'kitchen.ts': code, 'usage.ts': usage });
@@ -86,18 +91,69 @@ export async function use(channel: Channel): Promise<string> {
     expect(result.code).toBe(0);
   });
 
-  it('describes decoded messages the way protobufjs really decodes them', async () => {
-    const { root } = await loadProto('kitchen.proto', { includeDirs: [fixtures] });
-    const Recipe = root.lookupType('kitchen.Recipe');
-    const decoded = Recipe.decode(Recipe.encode({ url: 'u', id: 7, steps: [{ text: 's' }] }).finish()) as any;
+  it('types proto2 (required, defaults, groups, extensions), editions and every well-known type, under other options', () => {
+    const files = ['sink.proto', 'legacy.proto', 'editions.proto'];
+    const dirs = [messagesFixtures];
+    const bigints = generateTypeScript(files, { includeDirs: dirs, importFrom: srcIndex, longs: BigInt, enums: Number, keepCase: true, defaults: false });
+    expect(bigints).toContain('  f_int64?: bigint;');
+    expect(bigints).toContain("  '.legacy.ext_note'?: string;");
+    expect(bigints).toContain('  extra?: Legacy_Extra;');
+    expect(bigints).toContain('export type Color = (typeof Color)[keyof typeof Color];');
+    expect(bigints).toContain('  type_url?: string;'); // Any, with keepCase
+    const strings = generateTypeScript(files, { includeDirs: dirs, importFrom: srcIndex });
+    expect(strings).toContain("  '.legacy.extNote': string;");
+    expect(strings).toContain('  id: string;');
+    expect(strings).toContain('  typeUrl: string;');
+    expect(strings).toContain('  createdAt: Timestamp | null;');
+    const usage = `
+import * as big from './bigints.js';
+import * as str from './strings.js';
+export const a: bigint | undefined = ({} as big.Sink).scalars?.f_int64;
+export const b: number | undefined = ({} as big.Scalars).color;
+export const c: string = ({} as str.Legacy)['.legacy.extNote'];
+export const d: 'SAD' | 'HAPPY' = ({} as str.Legacy).mood;
+export const e: str.LegacyInit = { id: 'x', extra: { info: 'i' }, '.legacy.extNote': 'n', big: 5n };
+export const f: string | undefined = ({} as str.Sink).createdAt?.seconds;
+export const g: str.BoxInit = { inner: { size: 'SIZE_LARGE', weight: 1 } };
+export const h: str.SinkInit = { createdAt: new Date(), ttl: { seconds: 1 } };
+`;
+    const result = typeCheck({ 'bigints.ts': bigints, 'strings.ts': strings, 'usage.ts': usage });
+    expect(result.output).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('keeps .proto comments of every style as doc comments', () => {
+    const code = generateTypeScript([greeterProto], { importFrom: srcIndex });
+    expect(code).toContain('/** A small service that exercises all four gRPC call modes. */\nexport interface GreeterClient {');
+    const kitchen = generateTypeScript(['kitchen.proto'], { includeDirs: [fixtures], importFrom: srcIndex });
+    expect(kitchen).toContain('/** Names that would clash with what the generated module uses itself. */\nexport interface kitchen_Promise {');
+    const tricky = path.join(scratch, 'comments.proto');
+    writeFileSync(tricky, 'syntax = "proto3";\n// Ends */ early?\nmessage C {\n  /* block */\n  string a = 1;\n  string b = 2; // trailing\n}\n');
+    const out = generateTypeScript([tricky], { importFrom: srcIndex });
+    expect(out).toContain('/** Ends *\\/ early? */');
+    expect(out).toContain('  /** block */\n  a: string;');
+    expect(out).toContain('  /** trailing */\n  b: string;');
+  });
+
+  it('refuses options it cannot honour', () => {
+    expect(() => generateTypeScript([greeterProto], { json: true } as never)).toThrow('option json is not supported by tsgrpc-gen');
+    expect(() => generateTypeScript([greeterProto], { longs: Object } as never)).toThrow('option longs must be one of');
+  });
+
+  it('describes decoded messages the way loadProto really decodes them', async () => {
+    const pkg = await loadProto('kitchen.proto', { includeDirs: [fixtures] });
+    const Recipe = pkg.codec('kitchen.Recipe');
+    const decoded = Recipe.deserialize(Recipe.serialize({ url: 'u', id: 7, steps: [{ text: 's' }], difficulty: 'HARD' }));
     expect(decoded.title).toBe(''); // unset scalars are present
     expect(decoded.tags).toEqual([]);
     expect(decoded.labels).toEqual({});
+    expect(decoded.photo).toEqual(Buffer.alloc(0));
     expect(decoded.localItem).toBeNull(); // unset message fields are null
-    expect(decoded.originStep).toBeNull(); // so are unset oneof members...
-    expect(decoded.servings).toBeNull(); // ...and proto3 optionals
+    expect('originStep' in decoded).toBe(false); // unset oneof members are absent...
+    expect('servings' in decoded).toBe(false); // ...and so are proto3 optionals
     expect(decoded.sourceKind).toBe('url');
-    expect(decoded.id.toNumber()).toBe(7); // a Long, since `long` is installed
+    expect(decoded.id).toBe('7');
+    expect(decoded.difficulty).toBe('HARD');
   });
 
   it('reports parse errors as file:line', () => {
@@ -165,6 +221,6 @@ describe('generated greeter types end to end', () => {
   });
 
   it('names the missing service clearly', () => {
-    expect(() => greeterDefinition({ services: {}, root: undefined as never })).toThrow('service demo.Greeter is not in the loaded package');
+    expect(() => greeterDefinition({ services: {} } as unknown as ProtoPackage)).toThrow('service demo.Greeter is not in the loaded package');
   });
 });

@@ -72,9 +72,9 @@ describe('server facing bad input (raw HTTP/2 client)', () => {
     await expectGoodCallStillWorks();
   });
 
-  it('answers a half-close without a request message with INTERNAL', async () => {
+  it('answers a half-close without a request message with UNIMPLEMENTED (a cardinality violation)', async () => {
     const r = await rawRequest(session, { ':path': '/e2e.Probe/Unary' });
-    expect(statusOf(r)).toEqual({ code: Status.INTERNAL, message: expect.stringMatching(/without sending a request message/) });
+    expect(statusOf(r)).toEqual({ code: Status.UNIMPLEMENTED, message: expect.stringMatching(/without sending a request message/) });
   });
 
   it('answers unparseable protobuf with INTERNAL', async () => {
@@ -269,7 +269,7 @@ describe('connections', () => {
     const it = stream[Symbol.asyncIterator]();
     await it.next();
     // Drop the TCP connection under the call, as a crashed client would.
-    (p.channel as unknown as { connection: { session?: http2.ClientHttp2Session } }).connection.session!.destroy();
+    (p.channel as unknown as { connection: { readySession(): http2.ClientHttp2Session } }).connection.readySession().destroy();
     p.channel.close();
     expect(((await aborted) as { code: number }).code).toBe(Status.CANCELLED);
     p.server.forceShutdown();

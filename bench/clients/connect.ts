@@ -9,6 +9,8 @@ export async function connect(impl: string, port: number): Promise<EchoClient> {
       return (await import('./grpcjs.js')).connectGrpcJs(port);
     case 'tsgrpc':
       return (await import('./tsgrpc.js')).connectTsgrpc(port);
+    case 'tsgrpc-intercepted':
+      return (await import('./tsgrpc.js')).connectTsgrpc(port, true);
   }
   throw new Error(`unknown client impl ${impl}`);
 }

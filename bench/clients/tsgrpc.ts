@@ -1,5 +1,5 @@
 // bench.Echo client on tsgrpc, using its documented call styles.
-import { Channel, createClient } from '../../src/index.js';
+import { Channel, createClient, interceptCall, type ClientInterceptor } from '../../src/index.js';
 import type { EchoClient } from '../echo.js';
 import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from '../servers/tsgrpc-def.js';
 
@@ -18,10 +18,19 @@ async function* repeat(msg: Buffer, count: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < count; i++) yield msg;
 }
 
-export async function connectTsgrpc(port: number): Promise<EchoClient> {
+/** A pass-through interceptor with every hook set: the cost of the interceptor layer itself. */
+const passThrough: ClientInterceptor = (_call, next) => interceptCall(next(), {
+  start: (md, proceed) => proceed(md),
+  sendMessage: (m, proceed) => proceed(m),
+  onReceiveMessage: (m, proceed) => proceed(m),
+  onReceiveStatus: (s, proceed) => proceed(s),
+});
+
+export async function connectTsgrpc(port: number, intercepted = false): Promise<EchoClient> {
   const channel = new Channel(`127.0.0.1:${port}`, {
     maxReceiveMessageSize: TSGRPC_MAX_MESSAGE,
     maxSendMessageSize: TSGRPC_MAX_MESSAGE,
+    ...(intercepted ? { interceptors: [passThrough] } : {}),
   });
   const stub = createClient(tsgrpcEcho, channel) as unknown as TsgrpcEchoStub;
   return {

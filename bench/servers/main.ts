@@ -12,6 +12,8 @@ async function start(impl: string): Promise<EchoServer> {
       return (await import('./grpcjs.js')).startGrpcJs();
     case 'tsgrpc':
       return (await import('./tsgrpc.js')).startTsgrpc();
+    case 'tsgrpc-intercepted':
+      return (await import('./tsgrpc.js')).startTsgrpc(true);
   }
   throw new Error(`unknown server impl ${impl}`);
 }

@@ -1,5 +1,5 @@
 // bench.Echo served by tsgrpc, using its documented handler styles.
-import { Server } from '../../src/index.js';
+import { Server, type ServerInterceptor } from '../../src/index.js';
 import { countReply, streamCount, type EchoServer } from '../echo.js';
 import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from './tsgrpc-def.js';
 
@@ -22,8 +22,20 @@ const impl = {
   },
 };
 
-export async function startTsgrpc(): Promise<EchoServer> {
-  const server = new Server({ maxReceiveMessageSize: TSGRPC_MAX_MESSAGE, maxSendMessageSize: TSGRPC_MAX_MESSAGE });
+/** A pass-through interceptor with every hook set: the cost of the interceptor layer itself. */
+const passThrough: ServerInterceptor = () => ({
+  onReceiveMetadata: (md, next) => next(md),
+  onReceiveMessage: (m, next) => next(m),
+  sendMessage: (m, next) => next(m),
+  sendStatus: (s, next) => next(s),
+});
+
+export async function startTsgrpc(intercepted = false): Promise<EchoServer> {
+  const server = new Server({
+    maxReceiveMessageSize: TSGRPC_MAX_MESSAGE,
+    maxSendMessageSize: TSGRPC_MAX_MESSAGE,
+    ...(intercepted ? { interceptors: [passThrough] } : {}),
+  });
   server.addService(tsgrpcEcho, impl);
   const port = await server.listen('127.0.0.1:0');
   return { port, close: () => server.shutdown(100) };

@@ -4,22 +4,33 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateTypeScript } from '../protobuf/codegen.js';
 
-const USAGE = `usage: tsgrpc-gen [--out file.ts] [-I dir]... [--import-from module] a.proto [b.proto ...]
+const USAGE = `usage: tsgrpc-gen [--out file.ts] [-I dir]... [--import-from module] [message options] a.proto [b.proto ...]
   -o, --out file        write the module here (default: stdout)
   -I, --include dir     look for the .proto files and their imports in dir (repeatable)
-  --import-from module  where the generated code imports tsgrpc from (default: tsgrpc)`;
+  --import-from module  where the generated code imports tsgrpc from (default: tsgrpc)
+message options (the loadProto options the types describe; give loadProto the same):
+  --keep-case           field names as in the .proto files (default: lowerCamelCase)
+  --longs String|Number|BigInt   --enums String|Number   --bytes Buffer|String|Array
+  --no-defaults         unset fields are absent      --arrays  --objects  --no-oneofs`;
 
 interface Args {
   out?: string;
   includeDirs: string[];
   importFrom?: string;
   files: string[];
+  message: Record<string, unknown>;
 }
+
+const CHOICES: Record<string, Record<string, unknown>> = {
+  longs: { String, Number, BigInt },
+  enums: { String, Number },
+  bytes: { Buffer, String, Array },
+};
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { includeDirs: [], files: [] };
+  const args: Args = { includeDirs: [], files: [], message: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -34,6 +45,17 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '-I' || arg === '--include') args.includeDirs.push(value());
     else if (arg.startsWith('-I') && arg.length > 2) args.includeDirs.push(arg.slice(2));
     else if (arg === '--import-from') args.importFrom = value();
+    else if (arg === '--keep-case') args.message.keepCase = true;
+    else if (arg === '--no-defaults') args.message.defaults = false;
+    else if (arg === '--arrays') args.message.arrays = true;
+    else if (arg === '--objects') args.message.objects = true;
+    else if (arg === '--no-oneofs') args.message.oneofs = false;
+    else if (arg.replace(/^--/, '') in CHOICES) {
+      const option = arg.slice(2);
+      const choice = value();
+      if (!(choice in CHOICES[option])) throw new UsageError(`${arg} must be one of ${Object.keys(CHOICES[option]).join(', ')}`);
+      args.message[option] = CHOICES[option][choice];
+    }
     else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else args.files.push(arg);
   }
@@ -69,7 +91,7 @@ function main(): void {
   }
   let code: string;
   try {
-    code = generateTypeScript(args.files, { includeDirs: args.includeDirs, importFrom: args.importFrom });
+    code = generateTypeScript(args.files, { ...args.message, includeDirs: args.includeDirs, importFrom: args.importFrom });
   } catch (err) {
     console.error(`tsgrpc-gen: ${describe(err)}`);
     process.exit(1);

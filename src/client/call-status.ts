@@ -68,13 +68,20 @@ export function rstStatus(
   session: http2.ClientHttp2Session,
   cause: Error | undefined,
   target: { address: string },
+  deadlineAt: number | undefined,
 ): GrpcError {
   const sessionGone = session.destroyed;
   const code = stream.rstCode;
   if (code === C.NGHTTP2_REFUSED_STREAM) {
     return new GrpcError(Status.UNAVAILABLE, 'the server refused the stream (RST_STREAM REFUSED_STREAM); it was not processed');
   }
-  if (code === C.NGHTTP2_CANCEL && !sessionGone) return new GrpcError(Status.CANCELLED, 'the server cancelled the stream (RST_STREAM CANCEL)');
+  if (code === C.NGHTTP2_CANCEL && !sessionGone) {
+    // A server whose copy of the deadline expired first resets with CANCEL; past the deadline, that is what it means.
+    if (deadlineAt !== undefined && Date.now() >= deadlineAt) {
+      return new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded (the server cancelled the stream at the deadline)');
+    }
+    return new GrpcError(Status.CANCELLED, 'the server cancelled the stream (RST_STREAM CANCEL)');
+  }
   if (code === C.NGHTTP2_ENHANCE_YOUR_CALM) return new GrpcError(Status.RESOURCE_EXHAUSTED, 'the server reset the stream with ENHANCE_YOUR_CALM');
   if (code === C.NGHTTP2_INADEQUATE_SECURITY) return new GrpcError(Status.PERMISSION_DENIED, 'the server reset the stream with INADEQUATE_SECURITY');
   if (sessionGone || isConnectionError(cause)) {
@@ -85,6 +92,16 @@ export function rstStatus(
     return new GrpcError(Status.INTERNAL, 'the server closed the stream (RST_STREAM NO_ERROR) before sending a status');
   }
   return new GrpcError(Status.INTERNAL, `the server reset the stream with HTTP/2 error code ${code}${cause ? `: ${cause.message}` : ''}`);
+}
+
+/**
+ * Whether a stream that closed before any response never reached the server's
+ * application: refused (RST_STREAM REFUSED_STREAM, which is also how nghttp2 closes
+ * streams above a GOAWAY's last-stream-id), or never sent because the session was going away.
+ */
+export function wasNeverProcessed(stream: http2.ClientHttp2Stream, cause: Error | undefined): boolean {
+  if (stream.rstCode === C.NGHTTP2_REFUSED_STREAM) return true;
+  return (cause as NodeJS.ErrnoException | undefined)?.code === 'ERR_HTTP2_GOAWAY_SESSION';
 }
 
 function isConnectionError(err: Error | undefined): boolean {

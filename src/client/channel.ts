@@ -1,12 +1,19 @@
 import type { MethodDefinition } from '../service.js';
 import { GrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
-import { ClientConnection, type ClientTlsOptions } from '../transport/client-connection.js';
+import type { ClientTlsOptions } from '../transport/client-connection.js';
+import { ConnectionManager } from '../transport/connection-manager.js';
+import { ConnectivityState } from '../transport/connectivity.js';
 import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
-import { parseTarget } from '../transport/target.js';
+import { parseTarget, type Target } from '../transport/target.js';
 import type { CallOptions } from './call-options.js';
-import { ClientCall, type CallLimits } from './client-call.js';
+import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
+import type { CallHandle } from './call-handle.js';
+import { ClientCall, type CallLimits, type ResponseSink } from './client-call.js';
+import { InterceptedCall } from './intercepted-call.js';
+import type { ClientInterceptor } from './interceptors.js';
 import { BidiStream, ResponseStream } from './streams.js';
+import { MessageWithOptions, type RequestSource } from './write-options.js';
 
 export interface ChannelOptions {
   tls?: ClientTlsOptions;
@@ -19,6 +26,43 @@ export interface ChannelOptions {
   maxBackoffMs?: number;
   /** How long connecting may take, up to the server's HTTP/2 SETTINGS (default 20 s). */
   connectTimeoutMs?: number;
+  /** Interceptors for every call on this channel; the first is outermost (see README). */
+  interceptors?: readonly ClientInterceptor[];
+  /** Credentials for every call on this channel (composed with `tls`, the channel credentials). */
+  callCredentials?: CallCredentials;
+  /**
+   * Call credentials carry secrets, so by default they are refused on a
+   * plaintext channel. 'loopback' allows them to 127.0.0.0/8, ::1, localhost
+   * and unix sockets; true allows them anywhere.
+   */
+  allowInsecureCallCredentials?: InsecureCallCredentialsPolicy;
+  /**
+   * Send an HTTP/2 PING this often and drop the connection (failing its calls with UNAVAILABLE) when the
+   * ACK does not come within `keepaliveTimeoutMs`. Default: no pings. A server that finds this too
+   * frequent answers GOAWAY(too_many_pings); the channel then doubles it for its next connections.
+   */
+  keepaliveTimeMs?: number;
+  /** How long to wait for a keepalive PING ACK (default 20 s). */
+  keepaliveTimeoutMs?: number;
+  /** Keepalive pings even while no call is in flight (default false: only while calls run). */
+  keepalivePermitWithoutCalls?: boolean;
+  /** Close the connection and go IDLE after this long without calls; the next call reconnects (default 30 min, 0 never). */
+  idleTimeoutMs?: number;
+}
+
+/** Rejects option values that would otherwise be ignored or misbehave silently. */
+function checkOptions(options: ChannelOptions): void {
+  const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs'] as const;
+  for (const name of positive) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === 'number' && value > 0)) {
+      throw new RangeError(`ChannelOptions.${name} must be a positive number of milliseconds, got ${String(value)}`);
+    }
+  }
+  const idle = options.idleTimeoutMs;
+  if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
+    throw new RangeError(`ChannelOptions.idleTimeoutMs must be a number of milliseconds (0 disables it), got ${String(idle)}`);
+  }
 }
 
 /**
@@ -27,36 +71,55 @@ export interface ChannelOptions {
  * MAX_CONCURRENT_STREAMS wait in the session until one finishes.
  */
 export class Channel {
-  private readonly connection: ClientConnection;
+  private readonly connection: ConnectionManager;
   private readonly limits: CallLimits;
+  private readonly parsedTarget: Target;
+  /** The channel's interceptors and credentials layer; empty means calls take the plain path. */
+  private readonly interceptors: readonly ClientInterceptor[];
+  private readonly options: ChannelOptions;
 
   constructor(readonly target: string, options: ChannelOptions = {}) {
-    this.connection = new ClientConnection(parseTarget(target), options);
+    checkOptions(options);
+    this.parsedTarget = parseTarget(target);
+    this.options = options;
+    const policy = options.allowInsecureCallCredentials ?? false;
+    if (policy !== false && policy !== true && policy !== 'loopback') {
+      throw new TypeError(`allowInsecureCallCredentials must be false, true or "loopback", not ${JSON.stringify(policy)}`);
+    }
+    if (options.callCredentials) {
+      const problem = insecureCredentialsProblem(this.parsedTarget, !!options.tls, policy);
+      if (problem) throw new Error(problem);
+    }
+    this.connection = new ConnectionManager(this.parsedTarget, options);
     this.limits = {
       maxReceiveMessageSize: options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
       maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
     };
+    const interceptors = [...(options.interceptors ?? [])];
+    if (options.callCredentials) interceptors.push(callCredentialsInterceptor(options.callCredentials, this.connection.authority, undefined));
+    this.interceptors = interceptors;
   }
 
   unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const call = this.singleResponseCall(method, options, resolve, reject);
-      call.start();
-      call.writeLast(request);
+      call.startWith(request);
     });
   }
 
   serverStream<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): ResponseStream<Res> {
     const stream = new ResponseStream<Res>();
-    const call = new ClientCall(this.connection, method, this.limits, options, stream.sink());
+    const call = this.createCall(method, options, stream.sink());
     stream.attach(call);
-    call.start();
-    call.writeLast(request);
+    call.startWith(request);
     return stream;
   }
 
-  /** Sends every request from `requests` (respecting backpressure) and resolves to the single response. */
-  clientStream<Req, Res>(method: MethodDefinition<Req, Res>, requests: AsyncIterable<Req> | Iterable<Req>, options: CallOptions = {}): Promise<Res> {
+  /**
+   * Sends every request from `requests` (respecting backpressure) and resolves to the single response.
+   * A request wrapped with withWriteOptions() carries its own options, e.g. no compression.
+   */
+  clientStream<Req, Res>(method: MethodDefinition<Req, Res>, requests: RequestSource<Req>, options: CallOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const call = this.singleResponseCall(method, options, resolve, reject);
       call.start();
@@ -66,15 +129,76 @@ export class Channel {
 
   bidi<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions = {}): BidiStream<Req, Res> {
     const stream = new BidiStream<Req, Res>();
-    const call = new ClientCall(this.connection, method, this.limits, options, stream.sink());
+    const call = this.createCall(method, options, stream.sink());
     stream.attach(call);
     call.start();
     return stream;
   }
 
-  /** Closes the connection; calls in flight finish first. */
+  /** Closes the connection (SHUTDOWN): calls in flight finish first, calls waiting for a connection fail. */
   close(): void {
     this.connection.close();
+  }
+
+  /** The connectivity state; with `tryToConnect`, an IDLE channel starts connecting. */
+  getState(tryToConnect = false): ConnectivityState {
+    return this.connection.getState(tryToConnect);
+  }
+
+  /**
+   * Resolves true once the state differs from `current` (at once if it already does), or false when the
+   * deadline (a Date or epoch milliseconds) passes first.
+   */
+  watchState(current: ConnectivityState, deadline?: Date | number): Promise<boolean> {
+    return this.connection.watchState(current, deadline);
+  }
+
+  /** Calls `listener` on every state change; returns a function that stops it. */
+  onStateChange(listener: (state: ConnectivityState) => void): () => void {
+    return this.connection.onStateChange(listener);
+  }
+
+  /**
+   * Connects if needed and resolves once READY; rejects with UNAVAILABLE if the channel shuts down, or
+   * DEADLINE_EXCEEDED (naming the last connection error) if the deadline passes first.
+   */
+  async waitForReady(deadline: Date | number): Promise<void> {
+    for (;;) {
+      const state = this.getState(true);
+      if (state === ConnectivityState.READY) return;
+      if (state === ConnectivityState.SHUTDOWN) throw new GrpcError(Status.UNAVAILABLE, 'channel is closed');
+      if (!(await this.watchState(state, deadline))) {
+        const cause = this.connection.lastFailure;
+        throw new GrpcError(Status.DEADLINE_EXCEEDED, `channel not ready before the deadline${cause ? `: ${cause.message}` : ''}`);
+      }
+    }
+  }
+
+  /** The client keepalive interval in use: keepaliveTimeMs, doubled after each too_many_pings GOAWAY. */
+  get keepaliveTimeMs(): number | undefined {
+    const ms = this.connection.keepaliveTimeMs;
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+
+  /** A plain ClientCall unless something intercepts: calls without interceptors or credentials allocate nothing extra. */
+  private createCall<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): CallHandle<Req> {
+    if (this.interceptors.length === 0 && !options.interceptors && !options.callCredentials) {
+      return new ClientCall(this.connection, method, this.limits, options, sink);
+    }
+    return new InterceptedCall(this.connection, method, this.limits, options, sink, this.chainFor(options), this.target);
+  }
+
+  /** Channel interceptors, then the call's, then the credentials layer nearest the network. */
+  private chainFor(options: CallOptions): readonly ClientInterceptor[] {
+    if (!options.interceptors && !options.callCredentials) return this.interceptors;
+    const chain = [...(this.options.interceptors ?? []), ...(options.interceptors ?? [])];
+    let credentials = this.options.callCredentials;
+    if (options.callCredentials) credentials = credentials ? credentials.compose(options.callCredentials) : options.callCredentials;
+    if (credentials) {
+      const refusal = insecureCredentialsProblem(this.parsedTarget, !!this.options.tls, this.options.allowInsecureCallCredentials ?? false);
+      chain.push(callCredentialsInterceptor(credentials, this.connection.authority, refusal));
+    }
+    return chain;
   }
 
   private singleResponseCall<Req, Res>(
@@ -82,9 +206,9 @@ export class Channel {
     options: CallOptions,
     resolve: (r: Res) => void,
     reject: (e: GrpcError) => void,
-  ): ClientCall<Req, Res> {
+  ): CallHandle<Req> {
     let response: { value: Res } | undefined;
-    const call: ClientCall<Req, Res> = new ClientCall(this.connection, method, this.limits, options, {
+    const call: CallHandle<Req> = this.createCall(method, options, {
       message(value) {
         if (response) {
           call.cancelWith(new GrpcError(Status.UNIMPLEMENTED, `${method.path}: the server sent more than one response message for a single-response method`));
@@ -103,11 +227,12 @@ export class Channel {
 }
 
 /** Feeds a request source into a call, waiting for drain, and stops early if the call ends. */
-async function pump<Req>(requests: AsyncIterable<Req> | Iterable<Req>, call: ClientCall<Req, unknown>): Promise<void> {
+async function pump<Req>(requests: RequestSource<Req>, call: CallHandle<Req>): Promise<void> {
   try {
     for await (const request of requests) {
       if (call.isFinished) break;
-      await call.write(request);
+      if (request instanceof MessageWithOptions) await call.write(request.message, request.options.compress ?? true);
+      else await call.write(request);
     }
     call.end();
   } catch (err) {

@@ -1,8 +1,11 @@
-import { GrpcError } from '../wire/error.js';
+import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
+import { CompressedMessage, RECEIVE_QUEUE_BYTES } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
-import type { ClientCall, ResponseSink } from './client-call.js';
+import type { CallHandle } from './call-handle.js';
+import type { ResponseSink } from './client-call.js';
+import type { WriteOptions } from './write-options.js';
 
 /** A value that may be awaited later; its rejection is never reported as unhandled. */
 class Later<T> {
@@ -44,38 +47,79 @@ class Later<T> {
  * throws the call's GrpcError at the end, plus headers, trailers and cancel().
  */
 export class ResponseStream<Res> implements AsyncIterable<Res> {
-  protected call!: ClientCall<any, Res>;
-  private readonly queue = new AsyncQueue<Res>();
+  protected call!: CallHandle<any>;
+  // Compressed responses wait here compressed; they are inflated one at a time as the application reads.
+  private readonly queue = new AsyncQueue<Res, Res | CompressedMessage<Res>>({
+    byteLimit: RECEIVE_QUEUE_BYTES,
+    prepare: (item) => this.open(item),
+  });
   private readonly headerValue = new Later<Metadata>();
   private readonly trailerValue = new Later<Metadata>();
   private readonly statusValue = new Later<void>();
+  /** Compressed responses queued and not yet opened. */
+  private unopened = 0;
+  /**
+   * The server ended OK while compressed responses were still queued: the status
+   * waits until they open, since one may still fail (e.g. inflate past the limit).
+   */
+  private okHeld = false;
   lastMessageCompressed = false;
 
   constructor() {
     this.queue.onDrain = () => this.call.resume();
-    this.queue.onReturn = () => this.cancel();
+    this.queue.onReturn = () => {
+      this.releaseOk();
+      this.cancel();
+    };
+    // A response that fails to inflate or to parse fails the call, even if the server had ended it OK.
+    this.queue.onError = (err) => {
+      const error = toGrpcError(err, Status.INTERNAL, 'invalid response message');
+      if (!this.okHeld) return this.call.cancelWith(error);
+      this.okHeld = false;
+      this.statusValue.reject(error);
+    };
   }
 
-  /** The sink handed to the ClientCall that feeds this stream. */
+  private open(item: Res | CompressedMessage<Res>): Res {
+    if (!(item instanceof CompressedMessage)) return item;
+    this.unopened--;
+    const response = item.open();
+    if (this.unopened === 0) this.releaseOk();
+    return response;
+  }
+
+  private releaseOk(): void {
+    if (!this.okHeld) return;
+    this.okHeld = false;
+    this.statusValue.resolve();
+  }
+
+  /** The sink handed to the call that feeds this stream. */
   sink(): ResponseSink<Res> {
     return {
       wantsTrailers: true,
-      message: (response, compressed) => {
+      message: (response, compressed, size) => {
         this.lastMessageCompressed = compressed;
-        if (!this.queue.push(response)) this.call.pause();
+        if (!this.queue.push(response, size)) this.call.pause();
+      },
+      compressedMessage: (response, size) => {
+        this.lastMessageCompressed = true;
+        this.unopened++;
+        if (!this.queue.push(response, size)) this.call.pause();
       },
       headers: (md) => this.headerValue.resolve(md),
       end: (error, trailers) => {
         this.headerValue.resolve(new Metadata());
         this.trailerValue.resolve(trailers);
         if (error) this.statusValue.reject(error);
+        else if (this.unopened > 0 && this.queue.length > 0) this.okHeld = true;
         else this.statusValue.resolve();
         this.queue.end(error);
       },
     };
   }
 
-  attach(call: ClientCall<any, Res>): this {
+  attach(call: CallHandle<any>): this {
     this.call = call;
     return this;
   }
@@ -107,7 +151,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
 /** A bidirectional call: write requests, end(), and iterate responses. */
 export class BidiStream<Req, Res> extends ResponseStream<Res> {
   /** Sends a request; resolves when the stream can take more (backpressure). */
-  write(request: Req, options?: { compress?: boolean }): Promise<void> {
+  write(request: Req, options?: WriteOptions): Promise<void> {
     return this.call.write(request, options?.compress ?? true);
   }
 

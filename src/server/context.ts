@@ -1,4 +1,6 @@
+import type { Socket } from 'node:net';
 import { Metadata } from '../wire/metadata.js';
+import { authContextOf, peerAddress, type AuthContext } from './auth-context.js';
 import type { ServerResponse } from './server-call.js';
 
 /** What a handler knows about its call, and the controls it has over the response. */
@@ -9,13 +11,18 @@ export interface ServerCallContext {
   readonly deadline: Date | undefined;
   /** Fires when the client cancels, the deadline passes, or the server shuts down. */
   readonly signal: AbortSignal;
-  /** The client's address, "ip:port". */
+  /** The client's address, "ip:port" ("[v6]:port" for IPv6). */
   readonly peer: string;
+  /** The peer address, whether TLS is in use, and the verified client certificate under mTLS. */
+  readonly auth: AuthContext;
   /** The method path, "/package.Service/Method". */
   readonly method: string;
   /** Trailing metadata, sent with the status. */
   readonly trailers: Metadata;
-  /** Whether the last request message arrived compressed. */
+  /**
+   * Whether a request message arrived compressed: for unary and server-streaming calls, the request;
+   * for request streams, the message the handler took last (read it right after each message).
+   */
   readonly requestCompressed: boolean;
   /** Sends response headers now, with the given metadata added. Later calls do nothing. */
   sendHeader(metadata?: Metadata): void;
@@ -33,11 +40,12 @@ export class CallContext implements ServerCallContext {
   private abortedEarly = false;
 
   private parsedMetadata: Metadata | undefined;
+  private authContext: AuthContext | undefined;
 
   constructor(
     private readonly rawHeaders: string[],
     readonly deadline: Date | undefined,
-    private readonly peerOf: () => string,
+    private readonly socket: Socket | undefined,
     readonly method: string,
     private readonly response: ServerResponse,
   ) {}
@@ -48,7 +56,12 @@ export class CallContext implements ServerCallContext {
   }
 
   get peer(): string {
-    return this.peerOf();
+    return peerAddress(this.socket);
+  }
+
+  /** Built on first use: most handlers never look at it. */
+  get auth(): AuthContext {
+    return (this.authContext ??= authContextOf(this.socket));
   }
 
   get signal(): AbortSignal {

@@ -4,9 +4,10 @@ import { ACCEPT_ENCODING, isSupportedEncoding } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
-import { createMessageReader } from '../transport/message-io.js';
+import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { CallContext } from './context.js';
+import { confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
 import { ServerResponse, rejectRequest } from './server-call.js';
 
@@ -20,7 +21,14 @@ export interface DispatchOptions {
   maxSendMessageSize: number;
   defaultCompression?: 'gzip' | 'deflate';
   onHandlerError?: (error: unknown, method: string) => void;
+  /** Told when a client reset a call before its status went out. */
+  onPeerReset?: (stream: http2.ServerHttp2Stream) => void;
 }
+
+/** application/grpc, with a content-subtype or parameters or both. */
+const GRPC_CONTENT_TYPE = /^application\/grpc(?:[+;]|$)/i;
+/** The content-types of the one codec the server has: no subtype means proto. */
+const PROTO_CONTENT_TYPE = /^application\/grpc(?:\+proto)?(?:;|$)/i;
 
 /** The longest timer Node can arm; deadlines further out are left to the client. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -36,7 +44,7 @@ export function dispatchStream(
   // Errors surface through 'close'; an unhandled 'error' event would crash the process.
   stream.on('error', () => {});
   const contentType = headers['content-type'];
-  if (!contentType || !/^application\/grpc(?:[+;]|$)/.test(contentType)) {
+  if (!contentType || !GRPC_CONTENT_TYPE.test(contentType)) {
     return rejectRequest(stream, 415, Status.UNKNOWN, `unsupported content-type ${JSON.stringify(contentType ?? '')}: gRPC requires application/grpc`);
   }
   if (headers[':method'] !== 'POST') {
@@ -44,6 +52,10 @@ export function dispatchStream(
   }
   const path = headers[':path'] ?? '';
   const response = new ServerResponse(stream, options.maxSendMessageSize, headers['grpc-accept-encoding'] as string | undefined);
+  if (contentType !== 'application/grpc' && !PROTO_CONTENT_TYPE.test(contentType)) {
+    // Decoding another codec's bytes as protobuf would turn them into garbage, or into a wrong but valid message.
+    return response.finish(Status.UNIMPLEMENTED, `content-type ${JSON.stringify(contentType)} is not supported: this server only speaks application/grpc+proto`);
+  }
   const registered = lookup(path);
   if (!registered) {
     return response.finish(Status.UNIMPLEMENTED, `unknown method ${path}`);
@@ -80,12 +92,10 @@ class ServerCallRunner {
   ) {
     this.kind = callKind(registered.definition);
     const deadline = timeoutMs === undefined ? undefined : new Date(Date.now() + timeoutMs);
-    const socket = stream.session?.socket;
-    const peer = () => (socket ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown');
     this.ctx = new CallContext(
       rawHeaders,
       deadline,
-      peer,
+      stream.session?.socket,
       registered.definition.path,
       response,
     );
@@ -97,10 +107,14 @@ class ServerCallRunner {
 
   start(requestEncoding: string | undefined): void {
     const { stream } = this;
-    const reader = createMessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, (msg, compressed) => {
-      this.ctx.requestCompressed = compressed;
-      this.onRequest(msg);
-    });
+    const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
+    const reader = new MessageReader(
+      this.options.maxReceiveMessageSize,
+      this.registered.definition.deserializeRequest,
+      (msg, compressed, size) => this.onRequest(msg, compressed, size),
+      // Streaming handlers may read slowly: their queue keeps compressed requests compressed until read.
+      streaming ? (msg, size) => this.onRequest(msg, true, size) : undefined,
+    );
     reader.setEncoding(requestEncoding);
     stream.on('close', () => this.onClose());
     // A client RST_STREAM also ends the readable side: 'aborted' tells it apart from a half-close.
@@ -120,42 +134,51 @@ class ServerCallRunner {
       } catch (err) {
         return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
       }
-      // Node also ends the readable side when the client resets the stream, and only says
-      // 'aborted' a moment later: wait a turn so a cancel is not mistaken for a half-close.
-      if (this.requests) setImmediate(() => this.onRequestsEnd());
+      // A cancel may be END_STREAM followed by RST_STREAM: the handler's stream ends only once that is ruled out.
+      if (this.requests) confirmHalfClose(stream, () => this.onRequestsEnd());
       else this.onRequestsEnd();
     });
-    if (this.kind === 'clientStream' || this.kind === 'bidi') {
-      const queue = new AsyncQueue<unknown>();
+    if (streaming) {
+      // A message is opened when the handler takes it, and its compressed flag becomes ctx.requestCompressed then.
+      const ctx = this.ctx;
+      const prepare = (item: unknown) => {
+        ctx.requestCompressed = item instanceof CompressedMessage;
+        return openMessage(item);
+      };
+      const queue = new AsyncQueue<unknown>({ byteLimit: RECEIVE_QUEUE_BYTES, prepare });
       queue.onDrain = () => stream.resume();
+      // A request that fails to inflate or parse when the handler reads it fails the call.
+      queue.onError = (err) => this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
       this.requests = queue;
-      void this.run(this.kind);
+      void this.run(this.kind, queue);
     }
   }
 
-  private onRequest(message: unknown): void {
+  private onRequest(message: unknown, compressed: boolean, size: number): void {
     if (this.requests) {
-      if (!this.requests.push(message)) this.stream.pause();
+      if (!this.requests.push(message, size)) this.stream.pause();
       return;
     }
+    // Unary and server-streaming calls take exactly one message (a cardinality violation is UNIMPLEMENTED, see
+    // grpc's doc/statuscodes.md): the handler runs at END_STREAM, once no second message can follow.
     if (this.singleRequest) {
-      return this.fail(new GrpcError(Status.INTERNAL, `received a second request message for ${this.kind} method ${this.ctx.method}`));
+      return this.fail(new GrpcError(Status.UNIMPLEMENTED, `received a second request message for ${this.kind} method ${this.ctx.method}`));
     }
     this.singleRequest = { value: message };
-    void this.run(this.kind);
+    this.ctx.requestCompressed = compressed;
   }
 
   private onRequestsEnd(): void {
     if (this.stream.aborted) return;
     if (this.requests) return this.requests.end();
     if (!this.singleRequest) {
-      this.fail(new GrpcError(Status.INTERNAL, `client half-closed without sending a request message for ${this.ctx.method}`));
+      return this.fail(new GrpcError(Status.UNIMPLEMENTED, `client half-closed without sending a request message for ${this.kind} method ${this.ctx.method}`));
     }
+    this.run(this.kind, this.singleRequest.value);
   }
 
-  private run(kind: CallKind): void {
+  private run(kind: CallKind, input: unknown): void {
     const handler = this.registered.handler as (input: unknown, ctx: CallContext) => unknown;
-    const input = this.requests ?? this.singleRequest!.value;
     let result: unknown;
     try {
       result = handler(input, this.ctx);
@@ -228,7 +251,10 @@ class ServerCallRunner {
   private onClose(): void {
     clearTimeout(this.timer);
     if (this.response.statusSent) return;
+    if (this.stream.aborted) this.options.onPeerReset?.(this.stream);
     this.response.markAbandoned();
+    // After RST_STREAM(NO_ERROR), Node destroys the stream only once its readable side was drained.
+    if (!this.stream.destroyed) this.stream.resume();
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
     this.requests?.end(err);
     this.ctx.abort(err);

@@ -1,10 +1,11 @@
 import http2 from 'node:http2';
 import { ACCEPT_ENCODING, compressorFor, peerAccepts, type Compressor } from '../wire/compression.js';
 import { GrpcError } from '../wire/error.js';
-import { Metadata } from '../wire/metadata.js';
+import { Metadata, encodeBinaryHeader } from '../wire/metadata.js';
 import { percentEncode } from '../wire/percent.js';
 import { Status } from '../wire/status.js';
 import { checkSendSize, drained, writeMessage } from '../transport/message-io.js';
+import { noteResponseSent } from '../transport/server-keepalive.js';
 
 type Headers = Record<string, string | string[] | number>;
 
@@ -64,6 +65,7 @@ export class ServerResponse {
   sendHeaders(): void {
     if (this.headersSent || this.isFinished) return;
     this.headersSent = true;
+    noteResponseSent(this.stream);
     const headers: Headers = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
     if (this.compressor) headers['grpc-encoding'] = this.compressor.name;
     this.pendingHeaders.writeTo(headers);
@@ -76,6 +78,7 @@ export class ServerResponse {
     this.sendHeaders();
     const compressor = this.compressMessages ? this.compressor : undefined;
     checkSendSize(bytes, this.maxSendSize);
+    noteResponseSent(this.stream);
     return writeMessage(this.stream, bytes, compressor);
   }
 
@@ -97,10 +100,11 @@ export class ServerResponse {
     this.finished = true;
     const trailers: Headers = { 'grpc-status': String(code) };
     if (message) trailers['grpc-message'] = percentEncode(message);
-    if (statusDetails) trailers['grpc-status-details-bin'] = statusDetails.toString('base64');
+    if (statusDetails) trailers['grpc-status-details-bin'] = encodeBinaryHeader(statusDetails);
     this.trailers.writeTo(trailers);
     if (!this.headersSent) {
       this.headersSent = true;
+      noteResponseSent(this.stream);
       const head = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
       this.stream.respond({ ...head, ...trailers }, { endStream: true });
       this.closeRequestSide();

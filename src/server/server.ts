@@ -2,9 +2,15 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { lowerCamel, type ServiceDefinition } from '../service.js';
 import { CONNECTION_WINDOW, DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND, STREAM_WINDOW } from '../transport/message-io.js';
+import { checkServerKeepalive, watchServerKeepalive, type ServerKeepaliveOptions } from '../transport/server-keepalive.js';
 import { dispatchStream, type RegisteredMethod } from './dispatch.js';
 import type { ServiceImplementation } from './handlers.js';
+import { interceptHandler, type ServerInterceptor } from './interceptors.js';
 import { parseListenAddress } from './listen-address.js';
+import { MAX_TIMER_MS } from '../transport/keepalive.js';
+import {
+  ConnectionWatch, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_PROBE_TIMEOUT_MS, supportsStreamResetLimits, type ConnectionPolicy,
+} from '../transport/server-connection.js';
 
 export type { ServerCallContext } from './context.js';
 
@@ -17,7 +23,13 @@ export interface ServerTlsOptions {
   requestClientCert?: boolean;
 }
 
-export interface ServerOptions {
+/**
+ * Keepalive (see ServerKeepaliveOptions): the server pings clients every keepaliveTimeMs (default 2 h) and
+ * drops those that do not answer within keepaliveTimeoutMs (20 s); clients pinging more often than
+ * keepaliveMinPingIntervalMs (5 min), or at all without calls unless keepalivePermitWithoutCalls, get
+ * GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings") after 2 strikes, as from grpc-go.
+ */
+export interface ServerOptions extends ServerKeepaliveOptions {
   /** Largest request message accepted, in bytes (default 4 MiB). */
   maxReceiveMessageSize?: number;
   /** Largest response message sent, in bytes (default unlimited). */
@@ -30,30 +42,80 @@ export interface ServerOptions {
   maxConcurrentStreams?: number;
   /** Sees errors that handlers threw which were not GrpcError (the client only gets UNKNOWN). */
   onHandlerError?: (error: unknown, method: string) => void;
+  /**
+   * Closes connections that have not sent the HTTP/2 preface and SETTINGS within this time (default
+   * 120 s, as grpc-go); with TLS, the TLS handshake gets the same time before that. Infinity turns a
+   * limit off here and in the options below.
+   */
+  handshakeTimeoutMs?: number;
+  /** Sends GOAWAY to a connection once no call has been open on it for this long (default: never). */
+  maxConnectionIdleMs?: number;
+  /** Sends GOAWAY to a connection once it is this old, ±10% (default: never). */
+  maxConnectionAgeMs?: number;
+  /** Closes a connection this long after maxConnectionAgeMs's GOAWAY, cancelling calls still open (default: lets them finish). */
+  maxConnectionAgeGraceMs?: number;
+  /**
+   * nghttp2's limit on RST_STREAM frames from a client: a burst, refilled at a rate per second; past
+   * it the connection gets GOAWAY (the rapid-reset attack). Defaults 10,000 and 1,000/s, so that
+   * legitimate cancellation goes through, where Node supports the setting (22.10+); setting either
+   * on an older Node throws.
+   */
+  streamResetBurst?: number;
+  streamResetRate?: number;
+  /** Run around every call's handler; the first is outermost: it sees requests first and responses last. */
+  interceptors?: readonly ServerInterceptor[];
 }
 
+const DEFAULT_STREAM_RESET_BURST = 10_000;
+const DEFAULT_STREAM_RESET_RATE = 1_000;
 
 export class Server {
   private readonly methods = new Map<string, RegisteredMethod>();
-  private readonly services = new Set<string>();
+  private readonly services = new Map<string, ServiceDefinition>();
+  private readonly shutdownListeners: (() => void)[] = [];
   private readonly listeners: http2.Http2Server[] = [];
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly options: ServerOptions;
 
+  private readonly policy: ConnectionPolicy;
+  private readonly watches = new WeakMap<http2.Http2Session, ConnectionWatch>();
+
   constructor(options: ServerOptions = {}) {
+    checkServerKeepalive(options);
     this.options = options;
+    this.policy = connectionPolicy(options);
+    if ((options.streamResetBurst !== undefined || options.streamResetRate !== undefined) && !supportsStreamResetLimits()) {
+      throw new Error(`streamResetBurst and streamResetRate need Node.js 22.10 or later; this is ${process.versions.node}`);
+    }
   }
 
   /** Registers a service. Methods without a handler answer UNIMPLEMENTED. */
   addService(service: ServiceDefinition, implementation: ServiceImplementation): this {
     if (this.services.has(service.name)) throw new Error(`service ${service.name} is already registered`);
-    this.services.add(service.name);
+    this.services.set(service.name, service);
     for (const method of Object.values(service.methods)) {
       const handler = implementation[method.name] ?? implementation[lowerCamel(method.name)];
       if (typeof handler === 'function') {
-        this.methods.set(method.path, { definition: method, handler: handler.bind(implementation) });
+        const bound = handler.bind(implementation);
+        const interceptors = this.options.interceptors;
+        const wrapped = interceptors && interceptors.length > 0 ? interceptHandler(method, bound, interceptors) : bound;
+        this.methods.set(method.path, { definition: method, handler: wrapped });
       }
     }
+    return this;
+  }
+
+  /** The services registered so far, in registration order (reflection lists these). */
+  registeredServices(): ServiceDefinition[] {
+    return [...this.services.values()];
+  }
+
+  /**
+   * Runs `listener` once when shutdown() or forceShutdown() is first called,
+   * before connections close: the health service uses it to report NOT_SERVING.
+   */
+  onShutdown(listener: () => void): this {
+    this.shutdownListeners.push(listener);
     return this;
   }
 
@@ -79,6 +141,7 @@ export class Server {
    * in-flight calls finish; after graceMs, cancel whatever is left.
    */
   async shutdown(graceMs = 10_000): Promise<void> {
+    this.notifyShutdown();
     const closed = Promise.all([
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
       ...[...this.sessions].map((s) => closeSession(s)),
@@ -93,8 +156,13 @@ export class Server {
 
   /** Cancels every call and closes every connection now. */
   forceShutdown(): void {
+    this.notifyShutdown();
     for (const session of this.sessions) session.destroy();
     for (const listener of this.listeners) listener.close();
+  }
+
+  private notifyShutdown(): void {
+    for (const listener of this.shutdownListeners.splice(0)) listener();
   }
 
   private createHttp2Server(): http2.Http2Server {
@@ -103,32 +171,66 @@ export class Server {
       maxSendMessageSize: this.options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
       defaultCompression: this.options.compression,
       onHandlerError: this.options.onHandlerError,
+      onPeerReset: (stream: http2.ServerHttp2Stream) => stream.session && this.watches.get(stream.session)?.peerReset(),
     };
     const settings: http2.Settings = { initialWindowSize: STREAM_WINDOW };
     if (this.options.maxConcurrentStreams !== undefined) settings.maxConcurrentStreams = this.options.maxConcurrentStreams;
+    const base: http2.ServerOptions & { streamResetBurst?: number; streamResetRate?: number } = { settings };
+    if (supportsStreamResetLimits()) {
+      base.streamResetBurst = this.options.streamResetBurst ?? DEFAULT_STREAM_RESET_BURST;
+      base.streamResetRate = this.options.streamResetRate ?? DEFAULT_STREAM_RESET_RATE;
+    }
     const tls = this.options.tls;
     const server: http2.Http2Server = tls
       ? (http2.createSecureServer({
-          key: tls.key, cert: tls.cert, ca: tls.ca, settings,
+          ...base, key: tls.key, cert: tls.cert, ca: tls.ca,
           requestCert: tls.requestClientCert ?? false,
           rejectUnauthorized: Boolean(tls.requestClientCert && tls.ca),
+          handshakeTimeout: this.policy.handshakeTimeoutMs ?? 0,
         }) as unknown as http2.Http2Server)
-      : http2.createServer({ settings });
+      : http2.createServer(base);
     // Headers, a small message and trailers go out as separate writes: Nagle's algorithm would hold them back.
     server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => socket.setNoDelay(true));
     server.on('session', (session) => {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
       session.on('error', () => {}); // reported per stream; a session error must not crash the process
+      watchServerKeepalive(session, this.options);
       session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW));
       if (!session.connecting) session.setLocalWindowSize(CONNECTION_WINDOW);
+      this.watches.set(session, new ConnectionWatch(session, this.policy));
     });
+    const tracksStreams = this.policy.maxConnectionIdleMs !== undefined;
     // Node passes the raw header list as a fourth argument, which its typings omit.
-    const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+    const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      if (tracksStreams) this.watches.get(stream.session!)?.streamOpened(stream);
       dispatchStream(stream, headers, rawHeaders, (p) => this.methods.get(p), dispatchOptions);
+    };
     server.on('stream', onStream as (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void);
     return server;
   }
+}
+
+function connectionPolicy(o: ServerOptions): ConnectionPolicy {
+  const time = (name: keyof ServerOptions, fallback?: number): number | undefined => {
+    const value = o[name] ?? fallback;
+    if (value === Infinity) return undefined; // "never", as grpc-go's defaults
+    if (value !== undefined && (typeof value !== 'number' || !(value > 0) || value > MAX_TIMER_MS)) {
+      throw new Error(`${name} must be a number of milliseconds between 1 and ${MAX_TIMER_MS}, got ${String(value)}`);
+    }
+    return value as number | undefined;
+  };
+  for (const name of ['streamResetBurst', 'streamResetRate'] as const) {
+    const value = o[name];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new Error(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return {
+    handshakeTimeoutMs: time('handshakeTimeoutMs', DEFAULT_HANDSHAKE_TIMEOUT_MS),
+    maxConnectionIdleMs: time('maxConnectionIdleMs'),
+    maxConnectionAgeMs: time('maxConnectionAgeMs'),
+    maxConnectionAgeGraceMs: time('maxConnectionAgeGraceMs'),
+    probeTimeoutMs: o.keepaliveTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+  };
 }
 
 function closeSession(session: http2.ServerHttp2Session): Promise<void> {

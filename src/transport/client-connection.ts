@@ -1,21 +1,13 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-import tls from 'node:tls';
-import { GrpcError } from '../wire/error.js';
-import { Status } from '../wire/status.js';
 import { Backoff } from './backoff.js';
+import { ConnectivityState, StateWatch, type StateListener } from './connectivity.js';
+import { KeepalivePinger, MAX_TIMER_MS } from './keepalive.js';
 import { CONNECTION_WINDOW, STREAM_WINDOW } from './message-io.js';
 import type { Target } from './target.js';
+import { dialTls, type ClientTlsOptions } from './tls-dial.js';
 
-export interface ClientTlsOptions {
-  /** Root certificates to trust; the system's when omitted. */
-  ca?: string | Buffer;
-  /** Client certificate and key, for mTLS. */
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  /** Name checked against the server certificate and sent as :authority (for tests with fixed certificates). */
-  serverNameOverride?: string;
-}
+export type { ClientTlsOptions } from './tls-dial.js';
 
 export interface ConnectionOptions {
   tls?: ClientTlsOptions;
@@ -24,25 +16,65 @@ export interface ConnectionOptions {
   maxBackoffMs?: number;
   /** How long a new connection may take to reach the server's HTTP/2 SETTINGS (default 20 s, as in gRPC's backoff spec). */
   connectTimeoutMs?: number;
+  /** Ping the server after this long (default: never). */
+  keepaliveTimeMs?: number;
+  /** Drop the connection when a ping is not acknowledged within this long (default 20 s). */
+  keepaliveTimeoutMs?: number;
+  /** Ping even while no call is in flight (default false). */
+  keepalivePermitWithoutCalls?: boolean;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
-
+const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+/** GOAWAY debug data a server sends a client that pings more often than its policy allows. */
+const TOO_MANY_PINGS = 'too_many_pings';
 
 /**
- * One HTTP/2 session to a target, made on first use and remade after it
- * drops. After a failed connect, calls fail fast with UNAVAILABLE until the
- * backoff delay has passed; the next call then tries again.
+ * After a GOAWAY with an error code, Node destroys a client session at once,
+ * failing the streams the server still promised to finish (those at or below
+ * its last-stream-id). nghttp2 servers send such a GOAWAY when a client merely
+ * cancels many calls (more than about 1,000 RST_STREAMs on one connection). As in
+ * other gRPC clients, let those streams finish instead: the session only closes
+ * (no new streams), and goes away once they are done. Streams above the
+ * last-stream-id are refused by nghttp2 either way, and retried by the call.
+ * Node makes that destroy() call synchronously right after emitting 'goaway';
+ * only that one call is turned into close().
+ */
+function drainInsteadOfDestroying(session: http2.ClientHttp2Session): void {
+  if (Object.hasOwn(session, 'destroy')) return;
+  session.destroy = function closeOnce(this: http2.ClientHttp2Session) {
+    delete (session as { destroy?: unknown }).destroy;
+    this.close();
+  };
+  queueMicrotask(() => delete (session as { destroy?: unknown }).destroy);
+}
+
+/** One HTTP/2 session and the calls running on it. A session outlives its turn as the current one while calls drain. */
+interface Transport {
+  readonly session: http2.ClientHttp2Session;
+  calls: number;
+  pinger?: KeepalivePinger;
+}
+
+/**
+ * A subchannel: the connection to one address, with its own connectivity
+ * state and reconnect backoff (gRPC connectivity semantics):
+ *
+ *   IDLE --connect()--> CONNECTING --SETTINGS--> READY --GOAWAY/lost/keepalive--> IDLE
+ *                       CONNECTING --failure--> TRANSIENT_FAILURE --backoff--> IDLE
+ *
+ * It never reconnects by itself: whoever owns it (the channel, later a load
+ * balancer) decides when to call connect().
  */
 export class ClientConnection {
-  private session: http2.ClientHttp2Session | undefined;
+  private readonly watch = new StateWatch(ConnectivityState.IDLE);
+  private current: Transport | undefined;
+  private readonly transports = new Map<http2.ClientHttp2Session, Transport>();
   private readonly backoff: Backoff;
-  private retryAt = 0;
+  private backoffTimer: NodeJS.Timeout | undefined;
   private lastError: Error | undefined;
-  private activeCalls = 0;
-  /** Calls waiting for a new session's SETTINGS; absent once they arrived. */
-  private readonly waitingForSettings = new Map<http2.ClientHttp2Session, (() => void)[]>();
-  private closed = false;
+  private wantedFlag = false;
+  private keepaliveMs: number;
   /** The :authority header: the TLS name override if set, else host:port. */
   readonly authority: string;
   /** What is dialed, for error messages. */
@@ -54,41 +86,25 @@ export class ClientConnection {
     this.scheme = options.tls ? 'https' : 'http';
     this.authority = options.tls?.serverNameOverride ?? target.authority;
     this.address = target.kind === 'unix' ? `unix:${target.path}` : target.authority;
+    this.keepaliveMs = options.keepaliveTimeMs ?? Infinity;
   }
 
-  /** The session for a new call. Throws UNAVAILABLE while backing off, or once closed. */
-  acquire(): http2.ClientHttp2Session {
-    if (this.closed) throw new GrpcError(Status.UNAVAILABLE, 'channel is closed');
-    const current = this.session;
-    if (current && !current.closed && !current.destroyed) return current;
-    const wait = this.retryAt - Date.now();
-    if (wait > 0) {
-      throw new GrpcError(
-        Status.UNAVAILABLE,
-        `cannot connect to ${this.target.authority}: ${this.lastError?.message ?? 'connection failed'} (next attempt in ${Math.ceil(wait)} ms)`,
-      );
-    }
-    return this.connect();
+  get state(): ConnectivityState {
+    return this.watch.state;
   }
 
-  /**
-   * Runs `open` once the session has the server's SETTINGS, so that the
-   * server's MAX_CONCURRENT_STREAMS is known and extra streams wait in the
-   * session instead of being refused. Also runs it if the session dies first.
-   */
-  whenReady(session: http2.ClientHttp2Session, open: () => void): void {
-    const waiting = this.waitingForSettings.get(session);
-    if (waiting) waiting.push(open);
-    else open();
+  onStateChange(listener: StateListener): () => void {
+    return this.watch.listen(listener);
   }
 
-  /** Keeps the process alive only while calls are in flight. */
-  callStarted(session: http2.ClientHttp2Session): void {
-    if (this.activeCalls++ === 0) session.ref();
+  /** The session for a new call when READY, else undefined. */
+  get readySession(): http2.ClientHttp2Session | undefined {
+    return this.watch.state === ConnectivityState.READY ? this.current?.session : undefined;
   }
 
-  callEnded(session: http2.ClientHttp2Session): void {
-    if (--this.activeCalls === 0 && !session.destroyed) session.unref();
+  /** The current keepalive interval: the configured one, doubled after each too_many_pings GOAWAY. */
+  get keepaliveTimeMs(): number {
+    return this.keepaliveMs;
   }
 
   /** Why the last connection attempt or session failed, for call error messages. */
@@ -96,31 +112,72 @@ export class ClientConnection {
     return this.lastError;
   }
 
-  close(): void {
-    this.closed = true;
-    this.session?.close();
-    this.session = undefined;
+  /**
+   * Whether someone waits on this connection: a waiting call keeps the process
+   * alive through connecting and backoff, as a call in flight does.
+   */
+  set wanted(value: boolean) {
+    if (value === this.wantedFlag) return;
+    this.wantedFlag = value;
+    const session = this.current?.session;
+    if (session && !session.destroyed && this.current!.calls === 0) {
+      if (value) session.ref();
+      else session.unref();
+    }
+    if (value) this.backoffTimer?.ref();
+    else this.backoffTimer?.unref();
   }
 
-  private connect(): http2.ClientHttp2Session {
+  /** Starts connecting when IDLE; does nothing in any other state. */
+  connect(): void {
+    if (this.watch.state === ConnectivityState.IDLE) this.dial();
+  }
+
+  /** Keeps the process alive only while calls are in flight. */
+  callStarted(session: http2.ClientHttp2Session): void {
+    const transport = this.transports.get(session);
+    if (transport && transport.calls++ === 0 && !this.wantedFlag) session.ref();
+  }
+
+  callEnded(session: http2.ClientHttp2Session): void {
+    const transport = this.transports.get(session);
+    if (transport && --transport.calls === 0 && !session.destroyed && !(this.wantedFlag && transport === this.current)) session.unref();
+  }
+
+  /** Closes the current session once its calls finish, and goes IDLE (the channel's idle timeout). */
+  disconnect(): void {
+    this.teardown();
+    this.watch.set(ConnectivityState.IDLE);
+  }
+
+  /** For good: SHUTDOWN; calls in flight finish first. */
+  close(): void {
+    this.teardown();
+    this.watch.set(ConnectivityState.SHUTDOWN);
+  }
+
+  private teardown(): void {
+    clearTimeout(this.backoffTimer);
+    this.backoffTimer = undefined;
+    const transport = this.current;
+    this.current = undefined;
+    transport?.pinger?.stop();
+    if (transport && !transport.session.closed) transport.session.close();
+  }
+
+  private dial(): void {
     const socket = this.openSocket();
     const session = http2.connect(`${this.scheme}://${this.target.authority}`, {
       settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
       createConnection: () => socket,
     });
+    const transport: Transport = { session, calls: 0 };
+    this.current = transport;
+    this.transports.set(session, transport);
+    this.watch.set(ConnectivityState.CONNECTING);
     // The server's SETTINGS mean it accepted us; a TLS 1.3 handshake can finish on our side and still be refused after.
     let accepted = false;
-    const waiting: (() => void)[] = [];
-    this.waitingForSettings.set(session, waiting);
-    const release = () => {
-      if (this.waitingForSettings.get(session) !== waiting) return;
-      this.waitingForSettings.delete(session);
-      for (const open of waiting) open();
-    };
-    const failed = (err: Error) => {
-      this.lastError = err;
-      if (!accepted) this.retryAt = Date.now() + this.backoff.nextDelay();
-    };
+    let gone = false;
     // A peer that accepts TCP but never speaks HTTP/2 must not hold calls forever.
     const connectTimeout = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const timer = setTimeout(() => {
@@ -133,29 +190,78 @@ export class ClientConnection {
       this.backoff.reset();
       this.lastError = undefined;
       session.setLocalWindowSize(CONNECTION_WINDOW);
-      release();
+      if (this.current !== transport) return;
+      this.startKeepalive(transport);
+      this.watch.set(ConnectivityState.READY);
     });
-    const forget = () => {
-      if (this.session === session) this.session = undefined;
-    };
-    session.on('error', failed);
-    session.once('close', release);
-    session.on('goaway', forget);
-    session.on('close', forget);
+    session.on('error', (err) => {
+      this.lastError = err;
+    });
+    session.on('goaway', (code: number, _lastStreamId: number, data?: Buffer) => {
+      if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && data?.toString() === TOO_MANY_PINGS) this.slowDownPings();
+      // Before SETTINGS a GOAWAY is a failed attempt (handled when the session closes): backoff applies.
+      if (accepted) this.released(transport);
+      if (code !== http2.constants.NGHTTP2_NO_ERROR) drainInsteadOfDestroying(session);
+    });
     // A TLS session the server refuses after the handshake (e.g. no client certificate) dies with an
     // error on the socket only: the session emits neither 'error' nor 'close'. Watch the socket itself.
-    const socketGone = (err?: Error) => {
+    const end = (err?: Error) => {
+      if (gone) return;
+      gone = true;
+      if (err) this.lastError = err;
       clearTimeout(timer);
-      if (err) failed(err);
-      forget();
+      transport.pinger?.stop();
+      this.transports.delete(session);
       if (!session.destroyed) session.destroy();
-      release();
+      if (accepted) this.released(transport);
+      else this.failed(transport);
     };
-    socket.once('error', socketGone);
-    socket.once('close', () => socketGone(accepted ? undefined : this.closedDuringHandshake()));
-    if (this.activeCalls === 0) session.unref();
-    this.session = session;
-    return session;
+    socket.once('error', end);
+    socket.once('close', () => end(accepted || gone ? undefined : this.closedDuringHandshake()));
+    session.once('close', () => end());
+    if (!this.wantedFlag) session.unref();
+  }
+
+  private startKeepalive(transport: Transport): void {
+    if (this.keepaliveMs > MAX_TIMER_MS) return;
+    const timeoutMs = this.options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
+    const permitWithoutCalls = this.options.keepalivePermitWithoutCalls ?? false;
+    const { session } = transport;
+    transport.pinger = new KeepalivePinger(
+      session,
+      { timeMs: this.keepaliveMs, timeoutMs },
+      () => permitWithoutCalls || transport.calls > 0,
+      (reason) => {
+        this.lastError = reason;
+        this.released(transport);
+        session.destroy(reason);
+      },
+    );
+  }
+
+  /** A too_many_pings GOAWAY: ping half as often on the next connections, as grpc-go and grpc-js do. */
+  private slowDownPings(): void {
+    this.keepaliveMs = Math.min(this.keepaliveMs * 2, MAX_TIMER_MS + 1);
+  }
+
+  /** A READY session stopped taking new calls (GOAWAY, lost, keepalive): IDLE until asked to connect again. */
+  private released(transport: Transport): void {
+    if (this.current !== transport) return;
+    this.current = undefined;
+    this.watch.set(ConnectivityState.IDLE);
+  }
+
+  /** A connection attempt failed: TRANSIENT_FAILURE for the backoff delay, then IDLE. */
+  private failed(transport: Transport): void {
+    if (this.current !== transport) return;
+    this.current = undefined;
+    if (this.watch.state === ConnectivityState.SHUTDOWN) return;
+    this.watch.set(ConnectivityState.TRANSIENT_FAILURE);
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      this.watch.set(ConnectivityState.IDLE);
+    }, this.backoff.nextDelay());
+    if (!this.wantedFlag) this.backoffTimer.unref();
   }
 
   private closedDuringHandshake(): Error {
@@ -170,13 +276,6 @@ export class ClientConnection {
     const raw = target.kind === 'unix' ? net.connect(target.path) : net.connect({ host: target.host, port: target.port, noDelay: true });
     const tlsOptions = this.options.tls;
     if (!tlsOptions) return raw;
-    return tls.connect({
-      socket: raw,
-      servername: tlsOptions.serverNameOverride ?? (target.kind === 'tcp' && !net.isIP(target.host) ? target.host : undefined),
-      ca: tlsOptions.ca,
-      cert: tlsOptions.cert,
-      key: tlsOptions.key,
-      ALPNProtocols: ['h2'],
-    });
+    return dialTls(raw, target, tlsOptions);
   }
 }

@@ -17,35 +17,72 @@ export const STREAM_WINDOW = 1024 * 1024;
 export const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
 /**
- * Turns DATA chunks into deserialized messages: frame decoding, the size
- * limit, and decompression with the stream's grpc-encoding.
+ * Bytes of received messages (as they came over the wire, compressed or not)
+ * a stream's queue holds before the stream is paused. Compressed messages wait
+ * in the queue still compressed, so a peer sending small frames that inflate
+ * to large messages cannot make a slow reader hold them all inflated.
  */
-export function createMessageReader<T>(
-  maxMessageSize: number,
-  deserialize: (bytes: Uint8Array) => T,
-  onMessage: (message: T, compressed: boolean) => void,
-): { decoder: FrameDecoder; setEncoding(name: string | undefined): void } {
-  let decompressor: Compressor | undefined;
-  const decoder = new FrameDecoder({
-    maxMessageSize,
-    onMessage(payload, compressed) {
-      const bytes = compressed ? decompressor!.decompress(payload, maxMessageSize) : payload;
-      let message: T;
-      try {
-        message = deserialize(bytes);
-      } catch (err) {
-        throw new GrpcError(Status.INTERNAL, `could not parse message: ${(err as Error).message}`);
-      }
-      onMessage(message, compressed);
-    },
-  });
-  return {
-    decoder,
-    setEncoding(name) {
-      decompressor = compressorFor(name);
-      decoder.compressionAllowed = decompressor !== undefined;
-    },
-  };
+export const RECEIVE_QUEUE_BYTES = 256 * 1024;
+
+/** A message that arrived compressed, kept as received: inflated and parsed only by open(). */
+export class CompressedMessage<T> {
+  constructor(
+    readonly payload: Buffer,
+    private readonly reader: MessageReader<T>,
+  ) {}
+
+  /** Inflates (capped at the receive limit) and parses; throws GrpcError. */
+  open(): T {
+    return this.reader.decode(this.payload, true);
+  }
+}
+
+/** A queue's prepare step: opens a message left compressed, passes a parsed one through. */
+export function openMessage<T>(item: T | CompressedMessage<T>): T {
+  return item instanceof CompressedMessage ? item.open() : item;
+}
+
+/**
+ * Turns DATA chunks into deserialized messages: frame decoding, the size
+ * limit, and decompression with the stream's grpc-encoding. Each message is
+ * reported with its size on the wire.
+ */
+export class MessageReader<T> {
+  readonly decoder: FrameDecoder;
+  private decompressor: Compressor | undefined;
+
+  /**
+   * With `onCompressed`, compressed messages are handed over unopened, for a
+   * reader that buffers them until the application asks (see CompressedMessage).
+   */
+  constructor(
+    private readonly maxMessageSize: number,
+    private readonly deserialize: (bytes: Uint8Array) => T,
+    onMessage: (message: T, compressed: boolean, size: number) => void,
+    onCompressed?: (message: CompressedMessage<T>, size: number) => void,
+  ) {
+    this.decoder = new FrameDecoder({
+      maxMessageSize,
+      onMessage: (payload, compressed) => {
+        if (compressed && onCompressed) onCompressed(new CompressedMessage(payload, this), payload.length);
+        else onMessage(this.decode(payload, compressed), compressed, payload.length);
+      },
+    });
+  }
+
+  setEncoding(name: string | undefined): void {
+    this.decompressor = compressorFor(name);
+    this.decoder.compressionAllowed = this.decompressor !== undefined;
+  }
+
+  decode(payload: Buffer, compressed: boolean): T {
+    const bytes = compressed ? this.decompressor!.decompress(payload, this.maxMessageSize) : payload;
+    try {
+      return this.deserialize(bytes);
+    } catch (err) {
+      throw new GrpcError(Status.INTERNAL, `could not parse message: ${(err as Error).message}`);
+    }
+  }
 }
 
 /**

@@ -20,9 +20,14 @@ export class GrpcError extends Error {
     if (statusDetails) this.statusDetails = Buffer.from(statusDetails);
   }
 
-  /** The decoded google.rpc.Status from grpc-status-details-bin, if any. */
+  /** The decoded google.rpc.Status from grpc-status-details-bin; undefined if absent or malformed. */
   get richStatus(): RichStatus | undefined {
-    return this.statusDetails ? decodeStatusDetails(this.statusDetails) : undefined;
+    if (!this.statusDetails) return undefined;
+    try {
+      return decodeStatusDetails(this.statusDetails);
+    } catch {
+      return undefined; // a peer's bad details must not turn reading an error into another error
+    }
   }
 }
 

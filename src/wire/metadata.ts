@@ -11,6 +11,17 @@ export function isBinaryKey(key: string): boolean {
   return key.endsWith('-bin');
 }
 
+/**
+ * A binary header value as sent: standard base64 without padding, which the
+ * spec says implementations SHOULD emit (they MUST accept both).
+ */
+export function encodeBinaryHeader(value: Uint8Array): string {
+  const padded = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  let end = padded.length;
+  while (end > 0 && padded.charCodeAt(end - 1) === 61 /* '=' */) end--;
+  return end === padded.length ? padded : padded.slice(0, end);
+}
+
 /** Headers that belong to the protocol, never to user metadata. */
 export function isReservedHeader(key: string): boolean {
   return key.startsWith(':') || key.startsWith('grpc-') || RESERVED.has(key);
@@ -94,7 +105,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
   writeTo(headers: Record<string, string | string[] | number>): void {
     for (const [k, values] of this.entries) {
       if (isReservedHeader(k)) continue;
-      const wire = values.map((v) => (typeof v === 'string' ? v : v.toString('base64')));
+      const wire = values.map((v) => (typeof v === 'string' ? v : encodeBinaryHeader(v)));
       headers[k] = wire.length === 1 ? wire[0] : wire;
     }
   }

@@ -34,8 +34,11 @@ export function statusOf(r: RawResponse): { code: number; message: string } {
 }
 
 /** A plain HTTP/2 server whose handler plays a misbehaving gRPC server. */
-export async function rawServer(onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void): Promise<{ port: number; close(): void }> {
-  const server = http2.createServer();
+export async function rawServer(
+  onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void,
+  settings?: http2.Settings,
+): Promise<{ port: number; close(): void }> {
+  const server = http2.createServer({ settings });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => { sessions.add(s); s.on('error', () => {}); });
   server.on('stream', (stream, headers) => {

@@ -28,7 +28,7 @@ export function makeTestPki(): TestPki {
   makeCa('ca');
   makeCa('other-ca');
   issue('server', 'ca', 'subjectAltName=DNS:localhost,DNS:test.example.com,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  issue('client', 'ca', 'extendedKeyUsage=clientAuth\n');
+  issue('client', 'ca', 'subjectAltName=DNS:client.test,URI:spiffe://tsgrpc.test/client\nextendedKeyUsage=clientAuth\n');
   issue('stranger', 'other-ca', 'extendedKeyUsage=clientAuth\n');
   const read = (name: string) => readFileSync(f(name));
   return {

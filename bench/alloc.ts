@@ -1,0 +1,47 @@
+// Heap bytes allocated per unary call (client and server in one process), a
+// measure that competing load on the machine does not skew, unlike timing.
+// Usage:
+//   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 dist/bench/alloc.js [plain|intercepted]
+// "intercepted" puts a pass-through interceptor with every hook on both sides.
+// Samples during which a GC ran are discarded; the median of the rest is printed.
+import { PerformanceObserver } from 'node:perf_hooks';
+import { connectTsgrpc } from './clients/tsgrpc.js';
+import { startTsgrpc } from './servers/tsgrpc.js';
+
+const mode = process.argv[2] ?? 'plain';
+if (mode !== 'plain' && mode !== 'intercepted') throw new Error('usage: alloc.js [plain|intercepted]');
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+const intercepted = mode === 'intercepted';
+const server = await startTsgrpc(intercepted);
+const client = await connectTsgrpc(server.port, intercepted);
+const payload = Buffer.alloc(100, 7);
+const CALLS_PER_SAMPLE = 200;
+const pause = () => new Promise((r) => setTimeout(r, 30));
+
+let gcs = 0;
+const observer = new PerformanceObserver((list) => {
+  gcs += list.getEntries().length;
+});
+observer.observe({ entryTypes: ['gc'] });
+
+for (let i = 0; i < 20000; i++) await client.unary(payload); // warm up: JIT, header caches, connection
+const samples: number[] = [];
+for (let s = 0; s < 40 && samples.length < 15; s++) {
+  gc();
+  await pause(); // GC entries reach the observer late: let the forced one arrive first
+  const gcsBefore = gcs;
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < CALLS_PER_SAMPLE; i++) await client.unary(payload);
+  const after = process.memoryUsage().heapUsed;
+  await pause();
+  if (gcs === gcsBefore) samples.push((after - before) / CALLS_PER_SAMPLE);
+}
+observer.disconnect();
+samples.sort((a, b) => a - b);
+const median = samples[Math.floor(samples.length / 2)];
+console.log(JSON.stringify({ mode, samples: samples.length, bytesPerCall: Math.round(median), min: Math.round(samples[0]), max: Math.round(samples.at(-1)!) }));
+client.close();
+await server.close();
+process.exit(0);

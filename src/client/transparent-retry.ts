@@ -1,0 +1,132 @@
+import type { Compressor } from '../wire/compression.js';
+import type { CompressedMessage } from '../transport/message-io.js';
+import {
+  CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream, type QueuedWrite, type ResponseListener,
+} from './call-attempt.js';
+
+/**
+ * Request bytes kept for a replay. Past this the call commits to its current
+ * attempt: its messages are no longer kept, and it is not retried.
+ */
+export const RETRY_BUFFER_LIMIT = 256 * 1024;
+
+const RESOLVED = Promise.resolve();
+const NOTHING: readonly QueuedWrite[] = [];
+
+/**
+ * Transparent retry (gRFC A6): an attempt the server never handed to its
+ * application — refused with REFUSED_STREAM, above a GOAWAY's last-stream-id,
+ * or never sent because the session was going away — is made once more, on
+ * whatever connection the channel has by then (a new one after a GOAWAY),
+ * replaying the request messages written so far. The call commits to its
+ * attempt, and is no longer retried, once a response arrives or its messages
+ * outgrow RETRY_BUFFER_LIMIT.
+ *
+ * The same buffer holds the requests written while an attempt waits for its
+ * stream to open (those are kept whatever their size: they have no other copy).
+ */
+export class TransparentRetry<Res> implements CallStream, AttemptListener<Res> {
+  private attempt: CallStream | undefined;
+  /** Requests written so far: while not committed, and those waiting for the stream to open. */
+  private sent: QueuedWrite[] | undefined;
+  private sentBytes = 0;
+  private committed = false;
+  private halfClosed = false;
+  private retried = false;
+
+  constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: ResponseListener<Res>) {}
+
+  get opened(): boolean {
+    return this.attempt?.opened ?? false;
+  }
+
+  start(): void {
+    this.startAttempt();
+  }
+
+  write(bytes: Uint8Array, compressor: Compressor | undefined, last: boolean): Promise<void> {
+    if (this.halfClosed) return RESOLVED;
+    if (last) this.halfClosed = true;
+    const attempt = this.attempt;
+    if (!attempt?.opened) {
+      // The only copy until the stream opens: kept whatever its size, but past the limit the call will not be retried.
+      this.keep(bytes, compressor);
+      if (this.sentBytes > RETRY_BUFFER_LIMIT) this.committed = true;
+      if (last) attempt?.end();
+      return RESOLVED;
+    }
+    if (!this.committed) {
+      if (this.sentBytes + bytes.length > RETRY_BUFFER_LIMIT) this.commit();
+      else this.keep(bytes, compressor);
+    }
+    return attempt.write(bytes, compressor, last);
+  }
+
+  end(): void {
+    if (this.halfClosed) return;
+    this.halfClosed = true;
+    this.attempt?.end();
+  }
+
+  cancel(): void {
+    this.commit();
+    this.attempt?.cancel();
+  }
+
+  pause(): void {
+    this.attempt?.pause();
+  }
+
+  resume(): void {
+    this.attempt?.resume();
+  }
+
+  writtenBeforeOpen(): readonly QueuedWrite[] {
+    const queued = this.sent ?? NOTHING;
+    if (this.committed) this.sent = undefined; // on their way now, and no retry will need them
+    return queued;
+  }
+
+  headers(rawHeaders: readonly string[]): void {
+    this.commit();
+    this.listener.headers(rawHeaders);
+  }
+
+  message(response: Res, compressed: boolean, size: number): void {
+    this.commit();
+    this.listener.message(response, compressed, size);
+  }
+
+  compressedMessage(response: CompressedMessage<Res>, size: number): void {
+    this.commit();
+    this.listener.compressedMessage(response, size);
+  }
+
+  ended(outcome: AttemptOutcome): void {
+    if (outcome.neverProcessed && !this.committed && !this.retried) {
+      this.retried = true;
+      return this.startAttempt();
+    }
+    this.commit();
+    this.listener.ended(outcome);
+  }
+
+  private keep(bytes: Uint8Array, compressor: Compressor | undefined): void {
+    this.sentBytes += bytes.length;
+    const entry: QueuedWrite = [bytes, compressor];
+    if (this.sent) this.sent.push(entry);
+    else this.sent = [entry];
+  }
+
+  private commit(): void {
+    this.committed = true;
+    this.sent = undefined;
+  }
+
+  private startAttempt(): void {
+    const attempt = new CallAttempt(this.setup, this);
+    this.attempt = attempt;
+    if (this.halfClosed) attempt.end();
+    attempt.start();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * @bufbuild/protobuf (protobuf-es, as connect-es uses) as tsgrpc's codec. The
+ * runtime functions are passed in rather than imported, so tsgrpc depends on
+ * neither protobuf-es nor protobufjs:
+ *   import { create, toBinary, fromBinary } from '@bufbuild/protobuf';
+ *   server.addService(protobufEsService(Shop, { create, toBinary, fromBinary }), impl);
+ * Messages are protobuf-es messages (int64 as bigint, oneofs as { case, value });
+ * a plain init object is accepted as input and completed with `create`.
+ */
+import type { MessageCodec, ServiceDefinition } from '../service.js';
+import { defineService, type MethodSpec } from './define-service.js';
+
+export interface ProtobufEsRuntime {
+  create(schema: any, init?: any): any;
+  toBinary(schema: any, message: any): Uint8Array;
+  fromBinary(schema: any, bytes: Uint8Array): any;
+}
+
+/** The parts of a generated message schema (GenMessage) the codec reads. */
+export interface ProtobufEsSchema {
+  readonly typeName: string;
+}
+
+/** The parts of a generated service descriptor (GenService) the adapter reads. */
+export interface ProtobufEsServiceDesc {
+  readonly typeName: string;
+  readonly methods: readonly {
+    readonly name: string;
+    readonly methodKind: 'unary' | 'server_streaming' | 'client_streaming' | 'bidi_streaming';
+    readonly input: ProtobufEsSchema;
+    readonly output: ProtobufEsSchema;
+  }[];
+}
+
+export function protobufEsCodec<T = any>(schema: ProtobufEsSchema, runtime: ProtobufEsRuntime): MessageCodec<T> {
+  const { create, toBinary, fromBinary } = runtime;
+  return {
+    serialize: (value) => toBinary(schema, create(schema, value)),
+    deserialize: (bytes) => fromBinary(schema, bytes) as T,
+  };
+}
+
+export function protobufEsService(service: ProtobufEsServiceDesc, runtime: ProtobufEsRuntime): ServiceDefinition {
+  const methods: Record<string, MethodSpec> = {};
+  for (const m of service.methods) {
+    methods[m.name] = {
+      requestStream: m.methodKind === 'client_streaming' || m.methodKind === 'bidi_streaming',
+      responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
+      request: protobufEsCodec(m.input, runtime),
+      response: protobufEsCodec(m.output, runtime),
+    };
+  }
+  return defineService(service.typeName, methods);
+}

@@ -1,0 +1,1 @@
+export { HealthService, type ServingStatus, type SettableStatus } from './health-service.js';

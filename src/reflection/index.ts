@@ -1,0 +1,1 @@
+export { ReflectionService } from './reflection-service.js';

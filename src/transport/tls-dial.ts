@@ -1,0 +1,54 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Target } from './target.js';
+
+export interface ClientTlsOptions {
+  /** Root certificates to trust; the system's when omitted. */
+  ca?: string | Buffer;
+  /** Client certificate and key, for mTLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Name checked against the server certificate and sent as :authority (for tests with fixed certificates). */
+  serverNameOverride?: string;
+  /**
+   * Replaces the host name check of the server certificate (the chain is still
+   * verified against `ca`). Return an Error to refuse the server.
+   */
+  checkServerIdentity?: (hostname: string, cert: tls.PeerCertificate) => Error | undefined;
+}
+
+/**
+ * Starts TLS on a connected socket, offering only ALPN "h2": gRPC needs
+ * HTTP/2, and a server that picks something else (or nothing) is refused
+ * with an error that says so, instead of a confusing HTTP/2 failure later.
+ */
+export function dialTls(raw: net.Socket, target: Target, options: ClientTlsOptions): tls.TLSSocket {
+  const address = target.authority;
+  const connectOptions: tls.ConnectionOptions = {
+    socket: raw,
+    servername: options.serverNameOverride ?? (target.kind === 'tcp' && !net.isIP(target.host) ? target.host : undefined),
+    ca: options.ca,
+    cert: options.cert,
+    key: options.key,
+    ALPNProtocols: ['h2'],
+  };
+  // Node rejects an explicit undefined here.
+  if (options.checkServerIdentity) connectOptions.checkServerIdentity = options.checkServerIdentity;
+  const socket = tls.connect(connectOptions);
+  socket.once('secureConnect', () => {
+    if (socket.alpnProtocol !== 'h2') {
+      const chosen = socket.alpnProtocol ? `"${socket.alpnProtocol}"` : 'no protocol';
+      const error = new Error(`TLS server ${address} did not negotiate HTTP/2 via ALPN (it chose ${chosen}); gRPC needs a server that offers "h2"`);
+      // Not synchronously: node:http2 sets its session up in its own secureConnect listener and
+      // aborts the process if the socket is already destroyed by then.
+      process.nextTick(() => socket.destroy(error));
+    }
+  });
+  // A server with ALPN configured but without h2 aborts the handshake with an alert; name the cause.
+  socket.prependOnceListener('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
+      err.message = `TLS server ${address} refused ALPN "h2" (no_application_protocol alert): it does not serve HTTP/2 over TLS`;
+    }
+  });
+  return socket;
+}
