@@ -44,3 +44,6 @@ export type { ServerTlsOptions } from './server/server.js';
 export { generateTypeScript, type GenerateOptions } from './protobuf/codegen.js';
 export { HealthService, type ServingStatus, type SettableStatus } from './health/index.js';
 export { ReflectionService } from './reflection/index.js';
+export { EVENT_CHANNELS, observe } from './observability/events.js';
+export type { CallEvent, ConnectionEvent, Observer } from './observability/events.js';
+export { setTraceSink, setTracers } from './observability/trace.js';
