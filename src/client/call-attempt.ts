@@ -3,6 +3,9 @@ import type { Compressor } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
+import { http2ErrorName } from '../wire/http2-errors.js';
+import { clientCallProbe, type CallProbe } from '../observability/events.js';
+import { isTracing, trace } from '../observability/trace.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
 import { MessageReader, drained, writeMessage, type CompressedMessage } from '../transport/message-io.js';
 import { nonGrpcResponse, rstStatus, statusFromTrailers, wasNeverProcessed } from './call-status.js';
@@ -19,8 +22,8 @@ export interface CallStream {
   write(bytes: Uint8Array, compressor: Compressor | undefined, last: boolean): Promise<void>;
   /** Half-closes: no more requests. */
   end(): void;
-  /** Resets the stream with RST_STREAM(CANCEL); nothing is reported afterwards. */
-  cancel(): void;
+  /** Resets the stream with RST_STREAM(CANCEL); nothing is reported afterwards. `reason` is the call's status. */
+  cancel(reason: GrpcError): void;
   pause(): void;
   resume(): void;
 }
@@ -57,6 +60,8 @@ export interface AttemptListener<Res> extends ResponseListener<Res> {
 /** What every attempt of one call shares. */
 export interface AttemptSetup<Res> {
   readonly connection: ConnectionManager;
+  /** The method path, `/package.Service/Method`. */
+  readonly path: string;
   readonly maxReceiveMessageSize: number;
   /** Absolute deadline (ms since the epoch), if any. */
   readonly deadlineAt: number | undefined;
@@ -88,6 +93,8 @@ export class CallAttempt<Res> implements CallStream {
   private rawTrailers: string[] | undefined;
   /** Set while waiting for a connection: takes the attempt out of the queue. */
   private withdraw: (() => void) | undefined;
+  /** Counts messages and reports the outcome, only while someone observes client calls. */
+  private probe: CallProbe | undefined;
 
   constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: AttemptListener<Res>) {}
 
@@ -97,6 +104,7 @@ export class CallAttempt<Res> implements CallStream {
 
   start(): void {
     const { connection } = this.setup;
+    this.probe = clientCallProbe(this.setup.path, connection.address);
     const session = connection.readySession();
     if (session) return this.open(session);
     this.withdraw = connection.waitForSession(this.setup.waitForReady, (ready, error) => {
@@ -129,7 +137,7 @@ export class CallAttempt<Res> implements CallStream {
     const queued = this.listener.writtenBeforeOpen();
     for (let i = 0; i < queued.length; i++) {
       const [bytes, compressor] = queued[i];
-      writeMessage(stream, bytes, compressor, requestComplete && i === queued.length - 1);
+      writeMessage(stream, bytes, compressor, requestComplete && i === queued.length - 1, this.probe);
     }
     if (requestComplete && queued.length === 0) stream.end();
   }
@@ -138,7 +146,7 @@ export class CallAttempt<Res> implements CallStream {
     const stream = this.stream;
     if (this.done || this.halfClosed || !stream) return RESOLVED;
     if (last) this.halfClosed = true;
-    return drained(stream, writeMessage(stream, bytes, compressor, last));
+    return drained(stream, writeMessage(stream, bytes, compressor, last, this.probe));
   }
 
   /** Half-closes; before the stream opens, marks the request complete so that it opens half-closed. */
@@ -148,10 +156,11 @@ export class CallAttempt<Res> implements CallStream {
     this.stream?.end();
   }
 
-  cancel(): void {
+  cancel(reason: GrpcError): void {
     if (this.done) return;
     this.done = true;
     this.withdraw?.();
+    this.probe?.end(reason.code, reason.details);
     this.reset();
   }
 
@@ -167,6 +176,7 @@ export class CallAttempt<Res> implements CallStream {
   private reset(): void {
     const stream = this.stream;
     if (!stream || stream.destroyed) return;
+    if (isTracing('transport')) trace('transport', `${this.setup.path} to ${this.setup.connection.address}: sending RST_STREAM(CANCEL) on stream ${stream.id}`);
     this.halfClosed = true;
     if (this.aborter) this.aborter.abort();
     else stream.close(NGHTTP2_CANCEL);
@@ -182,6 +192,7 @@ export class CallAttempt<Res> implements CallStream {
   private report(error: GrpcError | undefined, trailers: Metadata | undefined, neverProcessed: boolean): void {
     if (this.done) return;
     this.done = true;
+    this.probe?.end(error ? error.code : Status.OK, error ? error.details : '');
     this.listener.ended({ error, trailers: trailers ?? error?.metadata ?? new Metadata(), neverProcessed });
   }
 
@@ -192,10 +203,14 @@ export class CallAttempt<Res> implements CallStream {
       setup.maxReceiveMessageSize,
       setup.deserialize,
       (message, compressed, size) => {
-        if (!this.done) listener.message(message, compressed, size);
+        if (this.done) return;
+        this.probe?.received(size);
+        listener.message(message, compressed, size);
       },
       setup.keepsCompressed ? (message, size) => {
-        if (!this.done) listener.compressedMessage(message, size);
+        if (this.done) return;
+        this.probe?.received(size);
+        listener.compressedMessage(message, size);
       } : undefined,
     );
     let streamError: Error | undefined;
@@ -215,6 +230,7 @@ export class CallAttempt<Res> implements CallStream {
       } catch (err) {
         return this.fail(new GrpcError(Status.INTERNAL, `server used an unsupported grpc-encoding: ${(err as Error).message}`));
       }
+      this.probe?.headers();
       this.listener.headers(rawHeaders);
     });
     stream.on('trailers', (headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
@@ -249,6 +265,9 @@ export class CallAttempt<Res> implements CallStream {
       if (this.done) return;
       if (this.trailerHeaders) return endWithTrailers();
       const session = this.session!;
+      if (stream.rstCode !== NGHTTP2_NO_ERROR && isTracing('transport')) {
+        trace('transport', `${setup.path} to ${setup.connection.address}: stream ${stream.id} reset with ${http2ErrorName(stream.rstCode)}`);
+      }
       // A response that ended cleanly but without trailers: the HTTP status decides.
       if (stream.rstCode === NGHTTP2_NO_ERROR && this.httpStatus !== 0 && !session.destroyed && !streamError) return this.finishFromTrailers();
       const neverProcessed = this.httpStatus === 0 && wasNeverProcessed(stream, streamError);

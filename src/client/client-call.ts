@@ -75,6 +75,10 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     }
   }
 
+  get path(): string {
+    return this.method.path;
+  }
+
   get isFinished(): boolean {
     return this.finished;
   }
@@ -154,7 +158,7 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
   /** Cancels the call: the stream is reset with CANCEL and the sink ends with `error`. */
   cancelWith(error: GrpcError): void {
     if (this.finished) return;
-    this.streams.cancel();
+    this.streams.cancel(error);
     this.finish(error);
   }
 

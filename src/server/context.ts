@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Metadata } from '../wire/metadata.js';
-import { authContextOf, peerAddress, type AuthContext } from './auth-context.js';
+import { peerAddress } from '../transport/peer-address.js';
+import { authContextOf, type AuthContext } from './auth-context.js';
 import type { ServerResponse } from './server-call.js';
 
 /** What a handler knows about its call, and the controls it has over the response. */

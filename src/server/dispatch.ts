@@ -4,6 +4,8 @@ import { ACCEPT_ENCODING, isSupportedEncoding } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
+import { http2ErrorName } from '../wire/http2-errors.js';
+import { isTracing, trace } from '../observability/trace.js';
 import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { CallContext } from './context.js';
@@ -51,7 +53,7 @@ export function dispatchStream(
     return rejectRequest(stream, 405, Status.INTERNAL, `gRPC requires POST, got ${headers[':method']}`);
   }
   const path = headers[':path'] ?? '';
-  const response = new ServerResponse(stream, options.maxSendMessageSize, headers['grpc-accept-encoding'] as string | undefined);
+  const response = new ServerResponse(stream, path, options.maxSendMessageSize, headers['grpc-accept-encoding'] as string | undefined);
   if (contentType !== 'application/grpc' && !PROTO_CONTENT_TYPE.test(contentType)) {
     // Decoding another codec's bytes as protobuf would turn them into garbage, or into a wrong but valid message.
     return response.finish(Status.UNIMPLEMENTED, `content-type ${JSON.stringify(contentType)} is not supported: this server only speaks application/grpc+proto`);
@@ -155,6 +157,7 @@ class ServerCallRunner {
   }
 
   private onRequest(message: unknown, compressed: boolean, size: number): void {
+    this.response.probe?.received(size);
     if (this.requests) {
       if (!this.requests.push(message, size)) this.stream.pause();
       return;
@@ -252,7 +255,10 @@ class ServerCallRunner {
     clearTimeout(this.timer);
     if (this.response.statusSent) return;
     if (this.stream.aborted) this.options.onPeerReset?.(this.stream);
-    this.response.markAbandoned();
+    const first = this.response.markAbandoned();
+    if (first && this.stream.aborted && isTracing('transport')) {
+      trace('transport', `${this.ctx.method} from ${this.ctx.peer}: the client reset stream ${this.stream.id} with ${http2ErrorName(this.stream.rstCode)}`);
+    }
     // After RST_STREAM(NO_ERROR), Node destroys the stream only once its readable side was drained.
     if (!this.stream.destroyed) this.stream.resume();
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');

@@ -4,7 +4,9 @@ import { GrpcError } from '../wire/error.js';
 import { Metadata, encodeBinaryHeader } from '../wire/metadata.js';
 import { percentEncode } from '../wire/percent.js';
 import { Status } from '../wire/status.js';
+import { serverCallProbe, type CallProbe } from '../observability/events.js';
 import { checkSendSize, drained, writeMessage } from '../transport/message-io.js';
+import { peerAddress } from '../transport/peer-address.js';
 import { noteResponseSent } from '../transport/server-keepalive.js';
 
 type Headers = Record<string, string | string[] | number>;
@@ -21,12 +23,17 @@ export class ServerResponse {
   /** Per-message switch: false sends the next messages uncompressed even with an encoding set. */
   compressMessages = true;
   readonly trailers = new Metadata();
+  /** Counts messages and reports the status, only while someone observes server calls. */
+  readonly probe: CallProbe | undefined;
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
+    path: string,
     private readonly maxSendSize: number,
     private readonly peerAcceptEncoding: string | undefined,
-  ) {}
+  ) {
+    this.probe = serverCallProbe(path, () => peerAddress(stream.session?.socket));
+  }
 
   /** True once a status went out or the stream is gone: nothing more may be written. */
   get isFinished(): boolean {
@@ -40,10 +47,13 @@ export class ServerResponse {
 
   private abandoned = false;
 
-  /** The stream closed under us: no status will ever be sent. */
-  markAbandoned(): void {
+  /** The stream closed under us: no status will ever be sent. True the first time. */
+  markAbandoned(): boolean {
+    if (this.abandoned) return false;
     this.abandoned = true;
     this.finished = true;
+    this.probe?.end(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
+    return true;
   }
 
   get headersWereSent(): boolean {
@@ -79,7 +89,7 @@ export class ServerResponse {
     const compressor = this.compressMessages ? this.compressor : undefined;
     checkSendSize(bytes, this.maxSendSize);
     noteResponseSent(this.stream);
-    return writeMessage(this.stream, bytes, compressor);
+    return writeMessage(this.stream, bytes, compressor, false, this.probe);
   }
 
   /** Resolves when the stream can take more data (or has closed). */
@@ -98,6 +108,7 @@ export class ServerResponse {
   finish(code: Status, message: string, statusDetails?: Buffer): void {
     if (this.isFinished) return;
     this.finished = true;
+    this.probe?.end(code, message);
     const trailers: Headers = { 'grpc-status': String(code) };
     if (message) trailers['grpc-message'] = percentEncode(message);
     if (statusDetails) trailers['grpc-status-details-bin'] = encodeBinaryHeader(statusDetails);

@@ -144,7 +144,10 @@ export class Server {
     this.notifyShutdown();
     const closed = Promise.all([
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
-      ...[...this.sessions].map((s) => closeSession(s)),
+      ...[...this.sessions].map((s) => {
+        if (!s.closed && !s.destroyed) this.watches.get(s)?.sentGoaway('NO_ERROR (server shutdown)');
+        return closeSession(s);
+      }),
     ]);
     const timer = setTimeout(() => this.forceShutdown(), graceMs);
     try {
