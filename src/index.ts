@@ -45,5 +45,5 @@ export { generateTypeScript, type GenerateOptions } from './protobuf/codegen.js'
 export { HealthService, type ServingStatus, type SettableStatus } from './health/index.js';
 export { ReflectionService } from './reflection/index.js';
 export { EVENT_CHANNELS, observe } from './observability/events.js';
-export type { CallEvent, ConnectionEvent, Observer } from './observability/events.js';
-export { setTraceSink, setTracers } from './observability/trace.js';
+export type { CallEvent, CallMessageEvent, ConnectionEvent, Observer } from './observability/events.js';
+export { setTraceSink, setTracers, type LogSink } from './observability/trace.js';

@@ -160,8 +160,8 @@ export class CallAttempt<Res> implements CallStream {
     if (this.done) return;
     this.done = true;
     this.withdraw?.();
-    this.probe?.end(reason.code, reason.details);
     this.reset();
+    this.probe?.end(reason.code, reason.details);
   }
 
   pause(): void {

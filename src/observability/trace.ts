@@ -5,10 +5,25 @@ import { observe, type CallEvent, type ConnectionEvent } from './events.js';
  * Debug logging in the style of grpc-js: `GRPC_TRACE=all` (or a comma list of `call`,
  * `connection`, `transport`) with `GRPC_VERBOSITY=DEBUG`, or just `TSGRPC_TRACE=...`, which
  * implies DEBUG. Off, nothing subscribes to the call events, so calls pay nothing for it.
+ *
+ * - `call`: every call's status, duration and message counts, on both sides; transparent retries.
+ * - `connection`: connections dialled, ready, closed or failed; GOAWAYs sent and received.
+ * - `transport`: stream resets (RST_STREAM) sent and received.
+ *
+ * grpc-js tracer names map onto these (`channel`/`subchannel` → connection, `call_stream`/`server_call` → call,
+ * `http2`/`keepalive` → transport); other names are ignored.
  */
 export type Tracer = 'call' | 'connection' | 'transport';
 
+/** Where trace lines are written: one complete line, without the newline. */
 export type LogSink = (line: string) => void;
+
+const TRACERS: readonly Tracer[] = ['call', 'connection', 'transport'];
+const ALIASES = new Map<string, Tracer>([
+  ['call', 'call'], ['call_stream', 'call'], ['server_call', 'call'], ['retry', 'call'],
+  ['connection', 'connection'], ['channel', 'connection'], ['subchannel', 'connection'], ['server', 'connection'],
+  ['transport', 'transport'], ['http2', 'transport'], ['keepalive', 'transport'],
+]);
 
 let sink: LogSink = (line) => process.stderr.write(`${line}\n`);
 const enabled = new Set<Tracer>();
@@ -21,26 +36,27 @@ export function isTracing(tracer: Tracer): boolean {
 
 /** Writes one debug line for `tracer` if it is on. */
 export function trace(tracer: Tracer, text: string): void {
-  if (enabled.has(tracer)) sink(`D ${new Date().toISOString()} | tsgrpc ${tracer} | ${text}`);
+  if (enabled.has(tracer)) sink(`D ${new Date().toISOString()} | tsgrpc ${process.pid} | ${tracer} | ${text}`);
 }
 
-/** Where trace lines go (stderr by default). */
+/** Sends trace lines to `next` instead of stderr (the default), e.g. into an application's logger. */
 export function setTraceSink(next: LogSink): void {
   sink = next;
 }
 
 /**
- * Turns tracers on from a GRPC_TRACE-style list ('all', '-call' to drop one), replacing the
- * previous setting. An empty list turns tracing off.
+ * Turns tracers on from a GRPC_TRACE-style list (`'all'`, `'call,connection'`, `'all,-call'` to
+ * drop one), replacing the previous setting, whatever the environment said. An empty list turns
+ * tracing off.
  */
 export function setTracers(list: string): void {
   enabled.clear();
   for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
     const off = raw.startsWith('-');
     const name = off ? raw.slice(1) : raw;
-    const names: Tracer[] = name === 'all' ? ['call', 'connection', 'transport'] : [name as Tracer];
+    const alias = ALIASES.get(name);
+    const names = name === 'all' ? TRACERS : alias ? [alias] : []; // grpc-js tracer names we have no match for are ignored
     for (const n of names) {
-      if (n !== 'call' && n !== 'connection' && n !== 'transport') continue; // grpc-js tracer names we do not have
       if (off) enabled.delete(n);
       else enabled.add(n);
     }
@@ -48,10 +64,12 @@ export function setTracers(list: string): void {
   unsubscribe?.();
   unsubscribe = undefined;
   if (enabled.size === 0) return;
+  // Only the events a tracer needs: with just `connection` on, calls still make no probe.
+  const calls = enabled.has('call');
   unsubscribe = observe({
-    clientCallEnd: (e) => trace('call', describeCall(e)),
-    serverCallEnd: (e) => trace('call', describeCall(e)),
-    connection: (e) => trace('connection', describeConnection(e)),
+    clientCallEnd: calls ? (e) => trace('call', describeCall(e)) : undefined,
+    serverCallEnd: calls ? (e) => trace('call', describeCall(e)) : undefined,
+    connection: enabled.has('connection') ? (e) => trace('connection', describeConnection(e)) : undefined,
   });
 }
 
