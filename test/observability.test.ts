@@ -252,7 +252,7 @@ describe('call and connection events', () => {
 
   it('builds nothing while unobserved, and stops publishing once unsubscribed', async () => {
     expect(clientCallProbe('/a/b', 'x')).toBeUndefined();
-    expect(serverCallProbe('/a/b', () => 'x')).toBeUndefined();
+    expect(serverCallProbe('/a/b', 'x', String)).toBeUndefined();
     const { client, events } = await setup();
     events.stop();
     await client.unary({});
@@ -260,7 +260,7 @@ describe('call and connection events', () => {
     const onlyEnds = observe({ clientCallEnd: () => {} });
     cleanup.push(onlyEnds);
     expect(clientCallProbe('/a/b', 'x')).toBeDefined();
-    expect(serverCallProbe('/a/b', () => 'x')).toBeUndefined();
+    expect(serverCallProbe('/a/b', 'x', String)).toBeUndefined();
   });
 });
 

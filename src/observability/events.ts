@@ -151,12 +151,15 @@ export function clientCallProbe(method: string, target: string): CallProbe | und
   return new CallProbe('client', method, target);
 }
 
-/** A probe for a new server call, or undefined when nobody listens to server calls. */
-export function serverCallProbe(method: string, peer: () => string): CallProbe | undefined {
+/**
+ * A probe for a new server call, or undefined when nobody listens to server calls. The peer is
+ * read from `source` by `peerOf` only then (pass a function made once, not a closure per call).
+ */
+export function serverCallProbe<T>(method: string, source: T, peerOf: (source: T) => string): CallProbe | undefined {
   if (!channels.serverCallStart.hasSubscribers && !channels.serverCallEnd.hasSubscribers && !channels.serverCallMessage.hasSubscribers) {
     return undefined;
   }
-  return new CallProbe('server', method, peer());
+  return new CallProbe('server', method, peerOf(source));
 }
 
 /** Publishes a connection event if anyone listens. */

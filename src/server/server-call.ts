@@ -11,6 +11,8 @@ import { noteResponseSent } from '../transport/server-keepalive.js';
 
 type Headers = Record<string, string | string[] | number>;
 
+const streamPeer = (stream: http2.ServerHttp2Stream) => peerAddress(stream.session?.socket);
+
 /**
  * The response side of one server stream: headers, messages and the final
  * status, in that order and at most once each. Knows nothing of handlers.
@@ -32,7 +34,7 @@ export class ServerResponse {
     private readonly maxSendSize: number,
     private readonly peerAcceptEncoding: string | undefined,
   ) {
-    this.probe = serverCallProbe(path, () => peerAddress(stream.session?.socket));
+    this.probe = serverCallProbe(path, stream, streamPeer);
   }
 
   /** True once a status went out or the stream is gone: nothing more may be written. */
