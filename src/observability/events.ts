@@ -6,13 +6,21 @@ import diagnostics from 'node:diagnostics_channel';
  * channel has no subscriber, so an uninstrumented process pays one boolean check per call.
  */
 export const EVENT_CHANNELS = {
+  /** A client attempt started: a {@link CallEvent}. */
   clientCallStart: 'tsgrpc:client:call:start',
+  /** A client attempt received response headers: the same {@link CallEvent}. */
   clientCallHeaders: 'tsgrpc:client:call:headers',
+  /** A client attempt sent or received a message: a {@link CallMessageEvent}. */
   clientCallMessage: 'tsgrpc:client:call:message',
+  /** A client attempt ended: the same {@link CallEvent}, with its status and duration. */
   clientCallEnd: 'tsgrpc:client:call:end',
+  /** A server call arrived: a {@link CallEvent}. */
   serverCallStart: 'tsgrpc:server:call:start',
+  /** A server call sent or received a message: a {@link CallMessageEvent}. */
   serverCallMessage: 'tsgrpc:server:call:message',
+  /** A server call ended: the same {@link CallEvent}, with its status and duration. */
   serverCallEnd: 'tsgrpc:server:call:end',
+  /** A connection changed state: a {@link ConnectionEvent}. */
   connection: 'tsgrpc:connection',
 } as const;
 

@@ -6,6 +6,7 @@ import { peerAddress, readSocket } from '../transport/peer-address.js';
 export interface PeerCertificate {
   /** Distinguished name, e.g. "CN=client, O=Example". */
   subject: string;
+  /** Distinguished name of the issuing CA. */
   issuer: string;
   /** Subject alternative names as Node reports them, e.g. ["DNS:client.example.com", "IP Address:127.0.0.1"]. */
   subjectAltNames: string[];

@@ -14,8 +14,11 @@ import {
 
 export type { ServerCallContext } from './context.js';
 
+/** TLS for a server: its certificate, and optionally client certificate checks (mTLS). */
 export interface ServerTlsOptions {
+  /** The server's private key (PEM). */
   key: string | Buffer;
+  /** The server's certificate chain (PEM). */
   cert: string | Buffer;
   /** CA used to verify client certificates (mTLS). */
   ca?: string | Buffer;
@@ -61,6 +64,7 @@ export interface ServerOptions extends ServerKeepaliveOptions {
    * on an older Node throws.
    */
   streamResetBurst?: number;
+  /** See streamResetBurst. */
   streamResetRate?: number;
   /** Run around every call's handler; the first is outermost: it sees requests first and responses last. */
   interceptors?: readonly ServerInterceptor[];
@@ -69,6 +73,10 @@ export interface ServerOptions extends ServerKeepaliveOptions {
 const DEFAULT_STREAM_RESET_BURST = 10_000;
 const DEFAULT_STREAM_RESET_RATE = 1_000;
 
+/**
+ * A gRPC server: register services with addService(), then listen() on one or more addresses.
+ * Every call runs its handler with a ServerCallContext; see ServerOptions for limits, keepalive and connection management.
+ */
 export class Server {
   private readonly methods = new Map<string, RegisteredMethod>();
   private readonly services = new Map<string, ServiceDefinition>();
@@ -80,6 +88,10 @@ export class Server {
   private readonly policy: ConnectionPolicy;
   private readonly watches = new WeakMap<http2.Http2Session, ConnectionWatch>();
 
+  /**
+   * A server with no services yet.
+   * @param options Limits, TLS, keepalive, connection management and interceptors; invalid values throw here.
+   */
   constructor(options: ServerOptions = {}) {
     checkServerKeepalive(options);
     this.options = options;

@@ -8,9 +8,17 @@ const protobuf = (): typeof Minimal => (minimal ??= require('protobufjs/minimal.
 
 /** google.rpc.Status as carried in grpc-status-details-bin. */
 export interface RichStatus {
+  /** The status code; should match grpc-status. */
   code: number;
+  /** The status message; should match grpc-message. */
   message: string;
-  details: { typeUrl: string; value: Buffer }[];
+  /** google.protobuf.Any messages with the error details (e.g. google.rpc.BadRequest). */
+  details: {
+    /** The type URL, e.g. "type.googleapis.com/google.rpc.BadRequest". */
+    typeUrl: string;
+    /** The serialized message. */
+    value: Buffer;
+  }[];
 }
 
 const VARINT = 0;
@@ -59,6 +67,7 @@ function decodeAny(bytes: Uint8Array): { typeUrl: string; value: Buffer } {
   return any;
 }
 
+/** Serializes a google.rpc.Status for grpc-status-details-bin: pass it as GrpcError's `statusDetails`. */
 export function encodeStatusDetails(status: RichStatus): Buffer {
   const writer = protobuf().Writer.create();
   if (status.code) writer.uint32(8).int32(status.code);
