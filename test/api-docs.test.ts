@@ -1,0 +1,63 @@
+// The API reference: every public export (every entry of package.json "exports", see
+// tools/docs/typedoc.config.mjs) has a doc comment, and docs/api is what TypeDoc makes of them now.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const docsTool = path.join(repoRoot, 'tools/docs');
+const typedoc = path.join(docsTool, 'node_modules/typedoc/bin/typedoc');
+let outDir: string;
+let run: ReturnType<typeof spawnSync>;
+
+beforeAll(() => {
+  // TypeDoc runs with its own TypeScript 5 (tools/docs/package.json); .ci/run installs it, this covers a fresh clone.
+  if (!fs.existsSync(typedoc)) {
+    execFileSync('npm', ['ci', '--prefix', docsTool, '--no-audit', '--no-fund'], { stdio: 'pipe', timeout: 300_000 });
+  }
+  fs.mkdirSync(path.join(repoRoot, '.cache'), { recursive: true });
+  outDir = fs.mkdtempSync(path.join(repoRoot, '.cache/api-docs-'));
+  run = spawnSync(process.execPath, [typedoc, '--out', outDir, '--treatValidationWarningsAsErrors'], {
+    cwd: docsTool, encoding: 'utf8', timeout: 300_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
+}, 360_000);
+afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+function files(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    out.set(path.relative(dir, full), fs.readFileSync(full, 'utf8'));
+  }
+  return out;
+}
+
+describe('API reference', () => {
+  it('every public export and its members are documented (TypeDoc validation, warnings as errors)', () => {
+    const output = `${run.stdout}${run.stderr}`;
+    const problems = output.split('\n').filter((l) => /\[(warning|error)\]/.test(l));
+    expect(problems, `fix these, then run \`npm run docs\`:\n${problems.join('\n')}`).toEqual([]);
+    expect(run.status, output).toBe(0);
+  });
+
+  it('covers every entry point in package.json exports', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const entries = Object.keys(pkg.exports).filter((k) => k !== './package.json');
+    const index = fs.readFileSync(path.join(outDir, 'README.md'), 'utf8');
+    expect(entries.length).toBeGreaterThan(0);
+    // One entry point: its exports are at the top level. Several: one module page per subpath.
+    if (entries.length === 1) expect(index).toContain('## Classes');
+    else for (const entry of entries) expect(index).toContain(entry === '.' ? 'index' : entry.slice(2));
+  });
+
+  it('docs/api is up to date with the doc comments (regenerate with `npm run docs`)', () => {
+    const fresh = files(outDir);
+    const committed = files(path.join(repoRoot, 'docs/api'));
+    expect([...committed.keys()].sort()).toEqual([...fresh.keys()].sort());
+    const stale = [...fresh].filter(([name, text]) => committed.get(name) !== text).map(([name]) => name);
+    expect(stale, 'these pages differ from what the comments generate: run `npm run docs`').toEqual([]);
+  });
+});
