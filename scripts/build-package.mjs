@@ -2,7 +2,7 @@
 // public entry point an ES module in dist/esm that re-exports it. ESM and CJS users
 // therefore share the same classes, so `instanceof` works whichever way a module was loaded.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -11,7 +11,22 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 rmSync(path.join(root, 'dist/cjs'), { recursive: true, force: true });
 rmSync(path.join(root, 'dist/esm'), { recursive: true, force: true });
-execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+// The sources compile to CommonJS as they are, except the one file that needs import.meta (an ES module
+// feature): the build compiles a copy of src in which it uses CommonJS's own require.
+const staging = path.join(root, '.cache/cjs-build');
+rmSync(staging, { recursive: true, force: true });
+cpSync(path.join(root, 'src'), path.join(staging, 'src'), { recursive: true });
+writeFileSync(
+  path.join(staging, 'src/util/package-require.ts'),
+  '// The CommonJS build of src/util/package-require.ts (written by scripts/build-package.mjs).\nexport const packageRequire: NodeJS.Require = require;\n',
+);
+writeFileSync(path.join(staging, 'tsconfig.json'), JSON.stringify({
+  extends: path.join(root, 'tsconfig.build.json'),
+  compilerOptions: { rootDir: path.join(staging, 'src'), outDir: path.join(root, 'dist/cjs') },
+  include: [path.join(staging, 'src')],
+}));
+execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', staging], { stdio: 'inherit' });
+rmSync(staging, { recursive: true, force: true });
 writeFileSync(path.join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
 
 const require = createRequire(import.meta.url);

@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
 import type * as Minimal from 'protobufjs/minimal.js';
+import { packageRequire } from '../util/package-require.js';
 
 // Loaded on the first rich status, not at start-up (bring-your-own-codec users never load protobufjs).
-const require = createRequire(import.meta.url);
 let minimal: typeof Minimal | undefined;
-const protobuf = (): typeof Minimal => (minimal ??= require('protobufjs/minimal.js') as typeof Minimal);
+const protobuf = (): typeof Minimal => (minimal ??= packageRequire('protobufjs/minimal.js') as typeof Minimal);
 
 /** google.rpc.Status as carried in grpc-status-details-bin. */
 export interface RichStatus {
