@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,14 @@ describe('the packed package', () => {
     expect(files).toContain('dist/esm/index.js');
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(files.filter((f) => !/^(dist\/(cjs|esm)\/|LICENSE$|README\.md$|package\.json$)/.test(f))).toEqual([]);
+  });
+
+  it('is the size the README reports (within 10 %)', () => {
+    const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+    const reported = /is (\d+) KiB packed/.exec(readme);
+    expect(reported, 'README.md should say "The package is N KiB packed"').not.toBeNull();
+    const actual = statSync(tarball).size / 1024;
+    expect(Math.abs(actual - Number(reported![1])) / actual, `packed size is ${actual.toFixed(0)} KiB: update README.md`).toBeLessThan(0.1);
   });
 
   it('runs a call from a CommonJS app', () => {
