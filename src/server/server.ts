@@ -154,12 +154,12 @@ export class Server {
    */
   async shutdown(graceMs = 10_000): Promise<void> {
     this.notifyShutdown();
+    const sessions = [...this.sessions];
+    // Reported before the listeners close: from Node 23 on, closing one also closes its sessions.
+    for (const s of sessions) if (!s.closed && !s.destroyed) this.watches.get(s)?.sentGoaway('NO_ERROR (server shutdown)');
     const closed = Promise.all([
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
-      ...[...this.sessions].map((s) => {
-        if (!s.closed && !s.destroyed) this.watches.get(s)?.sentGoaway('NO_ERROR (server shutdown)');
-        return closeSession(s);
-      }),
+      ...sessions.map((s) => closeSession(s)),
     ]);
     const timer = setTimeout(() => this.forceShutdown(), graceMs);
     try {
