@@ -42,6 +42,13 @@ export interface EchoClient {
    * `next(rttMs)` returns true. Resolves with the number of round trips.
    */
   pingPong(msg: Buffer, next: (rttMs: number) => boolean): Promise<number>;
+  /**
+   * Callback form of unary, for clients whose native API has one (bare
+   * node:http2, grpc-js): the load loop then makes no promise per call.
+   */
+  unaryCb?(payload: Buffer, cb: (err: Error | null, res?: Buffer) => void): void;
+  /** The protobuf scenario (bench/proto/orders.proto): one Orders.Echo call through the library's codec. */
+  order?(msg: object): Promise<object>;
   close(): void;
 }
 

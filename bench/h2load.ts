@@ -35,34 +35,53 @@ export async function runH2load(
   warmup: number,
   cacheDir: string,
   serverCpu?: () => number,
+  fixedCount = false,
 ): Promise<Measurement> {
   if (warmup > 0) await h2load(s, port, path, warmup, cacheDir);
   const c0 = serverCpu?.();
-  const m = await h2load(s, port, path, seconds, cacheDir);
+  const m = await h2load(s, port, path, seconds, cacheDir, fixedCount ? smokeCalls(s) : undefined);
   if (c0 !== undefined) m.cpuPerCall = ((serverCpu!() - c0) * 1e6) / Math.max(1, m.calls);
   return m;
 }
 
-async function h2load(s: Scenario, port: number, path: string, seconds: number, cacheDir: string): Promise<Measurement> {
+/**
+ * The call count of a fixed-count (smoke) run: at least 50, and enough to
+ * fill every stream twice, for small unary calls; a handful for streams and
+ * 1 MiB messages.
+ * A very short -D run can end before a cold server finishes any call.
+ */
+function smokeCalls(s: Scenario): number {
+  const slots = s.concurrency * (s.connections ?? 1);
+  return Math.max(slots, s.msgsPerCall > 1 || s.size > 65536 ? 5 : Math.max(2 * slots, 50));
+}
+
+/** Exactly `calls` calls (for garbage per call): h2load -n instead of -D. */
+export function runH2loadCount(s: Scenario, port: number, path: string, calls: number, cacheDir: string): Promise<Measurement> {
+  return h2load(s, port, path, 0, cacheDir, calls);
+}
+
+async function h2load(s: Scenario, port: number, path: string, seconds: number, cacheDir: string, calls?: number): Promise<Measurement> {
   mkdirSync(cacheDir, { recursive: true });
   const body = `${cacheDir}/h2load-${s.id}.bin`;
   const log = `${cacheDir}/h2load-${s.id}.log`;
   writeFileSync(body, h2loadBody(s));
   rmSync(log, { force: true });
   const args = [
-    '-c', '1', '-t', '1', '-m', String(s.concurrency),
-    '-D', `${Math.round(seconds * 1000)}ms`,
+    '-c', String(s.connections ?? 1), '-t', '1', '-m', String(s.concurrency),
+    ...(calls ? ['-n', String(calls)] : ['-D', `${Math.round(seconds * 1000)}ms`]),
     '-H', 'content-type: application/grpc', '-H', 'te: trailers',
+    ...(s.headers ?? []).flatMap((h) => ['-H', h]),
     '-d', body, `--log-file=${log}`,
     `http://127.0.0.1:${port}${path}`,
   ];
   const [file, argv] = pinning() ? ['taskset', ['-c', CLIENT_CPU, 'h2load', ...args]] : ['h2load', args];
   // h2load stops itself after -D; the timeout is a second bound.
-  const timeout = (seconds + 20) * 1000;
+  const timeout = Math.ceil((seconds + 20 + (calls ?? 0) / 1000) * 1000);
   const out = await new Promise<string>((resolve, reject) =>
     execFile(file, argv, { timeout, maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );
-  const finished = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
+  // h2load prints the duration in s, ms or us (a short run can end within a millisecond).
+  const finished = /finished in [\d.]+(?:us|ms|s), ([\d.]+) req\/s/.exec(out);
   const reqs = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
   if (!finished || !reqs) throw new Error(`unexpected h2load output:\n${out}`);
   const ok = Number(reqs[2]);

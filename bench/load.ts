@@ -1,6 +1,7 @@
 // Closed-loop load generation inside a client process. Every loop is bounded
 // by both a deadline and a maximum operation count, so it always stops.
 import type { EchoClient } from './echo.js';
+import { sampleOrder } from './orders.js';
 import { percentile, requestPayload, throughput, type Scenario } from './scenarios.js';
 
 export interface Measurement {
@@ -51,6 +52,15 @@ function op(client: EchoClient, s: Scenario, payload: Buffer): () => Promise<voi
         const n = await client.clientStream(payload, s.msgsPerCall);
         if (n !== s.msgsPerCall) throw new Error(`server counted ${n} of ${s.msgsPerCall} messages`);
       };
+    case 'proto': {
+      const order = client.order;
+      if (!order) throw new Error('this client has no protobuf (Order) method');
+      const msg = sampleOrder();
+      return async () => {
+        const r = (await order(msg)) as { id?: string };
+        if (r.id !== msg.id) throw new Error('Order echo came back different');
+      };
+    }
     case 'bidi':
       throw new Error('bidi is driven by pingPong');
   }
@@ -127,36 +137,86 @@ async function pingPongLoop(client: EchoClient, payload: Buffer, seconds: number
   return { lat, errors, firstError, seconds: (performance.now() - start) / 1000 };
 }
 
-/** Warms up, then measures one scenario. */
-export async function measure(client: EchoClient, s: Scenario, seconds: number, warmup: number, repeats = 1): Promise<Measurement> {
+/** Warms up, then measures one scenario once (rounds are the caller's job: see rounds.ts). */
+export async function measure(client: EchoClient, s: Scenario, seconds: number, warmup: number): Promise<Measurement> {
   const payload = requestPayload(s);
-  const run = (secs: number) =>
-    s.kind === 'bidi' ? pingPongLoop(client, payload, secs) : closedLoop(op(client, s, payload), s.concurrency, secs);
+  const run = (secs: number) => {
+    if (s.kind === 'bidi') return pingPongLoop(client, payload, secs);
+    if (s.kind === 'unary' && client.unaryCb) return callbackLoop(unaryCbOp(client, payload), s.concurrency, secs);
+    return closedLoop(op(client, s, payload), s.concurrency, secs);
+  };
   if (warmup > 0) await run(warmup);
-  return bestOf(repeats, async () => {
-    // CPU per call is robust to other processes competing for the core, unlike throughput.
-    const c0 = process.cpuUsage();
-    const r = await run(seconds);
-    const c = process.cpuUsage(c0);
-    return { ...summarize(s, r), cpuPerCall: (c.user + c.system) / Math.max(1, r.lat.length) };
-  });
+  // CPU per call is robust to other processes competing for the core, unlike throughput.
+  const c0 = process.cpuUsage();
+  const r = await run(seconds);
+  const c = process.cpuUsage(c0);
+  return { ...summarize(s, r), cpuPerCall: (c.user + c.system) / Math.max(1, r.lat.length) };
+}
+
+type Done = (err: Error | null, res?: Buffer) => void;
+
+function unaryCbOp(client: EchoClient, payload: Buffer): (done: Done) => void {
+  const size = payload.length;
+  return (done) =>
+    client.unaryCb!(payload, (err, res) => {
+      if (!err && res!.length !== size) err = new Error(`unary echoed ${res!.length} of ${size} bytes`);
+      done(err);
+    });
 }
 
 /**
- * Runs a measurement `repeats` times and keeps the fastest: on a shared
- * machine, interference only ever slows a run down. Errors of all runs count.
+ * closedLoop for callback-style calls: no async function or promise per call,
+ * so a client whose native API takes a callback is not charged for one.
  */
-export async function bestOf(repeats: number, run: () => Promise<Measurement>): Promise<Measurement> {
-  let best: Measurement | undefined;
+export function callbackLoop(
+  call: (done: Done) => void,
+  concurrency: number,
+  seconds: number,
+  maxOps = MAX_OPS,
+): Promise<{ lat: number[]; errors: number; firstError?: string; seconds: number }> {
+  const lat: number[] = [];
+  let issued = 0;
   let errors = 0;
+  let inFlight = 0;
   let firstError: string | undefined;
-  for (let i = 0; i < Math.max(1, repeats); i++) {
-    const m = await run();
-    errors += m.errors;
-    firstError ??= m.firstError;
-    if (!best || m.throughput > best.throughput) best = m;
-  }
-  return { ...best!, errors, firstError };
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let last = start;
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      dog.cancel();
+      resolve({ lat, errors, firstError, seconds: (performance.now() - start) / 1000 });
+    };
+    const next = () => {
+      if (finished) return;
+      if (issued >= maxOps || errors >= MAX_ERRORS || performance.now() >= end) {
+        if (inFlight === 0) finish();
+        return;
+      }
+      issued++;
+      inFlight++;
+      const t0 = performance.now();
+      call((err) => {
+        last = performance.now();
+        inFlight--;
+        if (err) {
+          errors++;
+          firstError ??= String(err.message ?? err);
+        } else lat.push(last - t0);
+        next();
+      });
+    };
+    const dog = watchdog(() => last);
+    dog.stalled.then(() => {
+      errors += inFlight;
+      firstError ??= `${inFlight} call(s) stuck: none completed for ${STALL_MS / 1000} s`;
+      finish();
+    });
+    for (let i = 0; i < concurrency; i++) next();
+  });
 }
 
 function summarize(s: Scenario, r: { lat: number[]; errors: number; firstError?: string; seconds: number }): Measurement {

@@ -16,7 +16,8 @@ export function pinning(): boolean {
 
 /** Spawns `cmd args` pinned to `cpu`, with an IPC channel when `ipc`. */
 export function spawnPinned(cpu: string, cmd: string, args: string[], ipc: boolean, env?: NodeJS.ProcessEnv): ChildProcess {
-  const [file, argv] = pinning() ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args];
+  // cpu '' = not pinned.
+  const [file, argv] = pinning() && cpu ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args];
   return spawn(file, argv, {
     stdio: ['ignore', ipc ? 'inherit' : 'pipe', 'inherit', ...(ipc ? (['ipc'] as const) : [])],
     env: env ?? process.env,

@@ -1,8 +1,9 @@
 // The benchmark scenarios, identical for every implementation and for h2load.
-import { makePayload } from './echo.js';
+import { PATHS, makePayload } from './echo.js';
+import { ORDERS_ECHO_PATH, encodedOrder } from './orders.js';
 import { frame } from './wire.js';
 
-export type Kind = 'unary' | 'serverStream' | 'clientStream' | 'bidi';
+export type Kind = 'unary' | 'serverStream' | 'clientStream' | 'bidi' | 'proto';
 
 export interface Scenario {
   id: string;
@@ -18,6 +19,10 @@ export interface Scenario {
   unit: 'calls/s' | 'msgs/s' | 'MB/s';
   /** What one latency sample is. */
   latency: string;
+  /** HTTP/2 connections (h2load only; default 1), `concurrency` streams on each. */
+  connections?: number;
+  /** Extra request headers (h2load only), e.g. grpc-timeout. */
+  headers?: string[];
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -29,9 +34,30 @@ export const SCENARIOS: Scenario[] = [
   { id: 'unary-1MiB', title: 'unary 1 MiB, c=1', kind: 'unary', size: 1 << 20, concurrency: 1, msgsPerCall: 1, unit: 'MB/s', latency: 'call' },
 ];
 
-/** The request message a client sends for this scenario. */
+/** Server-side extras run under h2load only: the same unary call carrying a deadline. */
+export const H2LOAD_EXTRA: Scenario[] = [
+  { ...SCENARIOS[1], id: 'unary-100B-c100-timeout', title: 'unary 100 B, c=100, grpc-timeout: 10S', headers: ['grpc-timeout: 10S'] },
+];
+
+/** Cluster scaling, under h2load: 4 connections (spread over the workers) × 25 streams. */
+export const CLUSTER_SCENARIO: Scenario = {
+  ...SCENARIOS[1], id: 'cluster-unary-100B-4x25', title: 'unary 100 B, 4 connections × 25 streams', concurrency: 25, connections: 4,
+};
+
+/** The protobuf scenario (bench/proto/orders.proto, Orders.Echo) driven by the Node clients. */
+export const PROTO_SCENARIOS: Scenario[] = [
+  { id: 'proto-order-c100', title: 'unary Order (protobuf, ~10 fields), c=100', kind: 'proto', size: 0, concurrency: 100, msgsPerCall: 1, unit: 'calls/s', latency: 'call' },
+];
+
+/** The request message a client sends for this scenario (the encoded Order for 'proto'). */
 export function requestPayload(s: Scenario): Buffer {
+  if (s.kind === 'proto') return encodedOrder();
   return makePayload(s.size, s.kind === 'serverStream' ? s.msgsPerCall : 0);
+}
+
+/** The method a scenario calls. */
+export function pathOf(s: Scenario): string {
+  return s.kind === 'proto' ? ORDERS_ECHO_PATH : PATHS[s.kind];
 }
 
 /**

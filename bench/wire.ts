@@ -1,6 +1,7 @@
 // Minimal gRPC length-prefixed framing for the bare node:http2 implementations
 // (bench/servers/bare.ts, bench/clients/bare.ts). Kept deliberately lean: it is
 // the ceiling the real libraries are compared against.
+import type { Writable } from 'node:stream';
 
 /** One framed message; small payloads are copied into a single buffer. */
 export function frame(payload: Buffer): Buffer[] {
@@ -9,6 +10,40 @@ export function frame(payload: Buffer): Buffer[] {
   prefix.writeUInt32BE(payload.length, 1);
   if (payload.length > 16384) return [prefix, payload];
   return [Buffer.concat([prefix, payload], 5 + payload.length)];
+}
+
+/**
+ * Writes one framed message: a single pooled buffer for small payloads (one
+ * allocation, one write), prefix + payload uncopied above 16 KiB.
+ */
+export function writeFramed(stream: Writable, payload: Buffer, end: boolean): void {
+  if (payload.length <= 16384) {
+    const b = Buffer.allocUnsafe(5 + payload.length);
+    b[0] = 0;
+    b.writeUInt32BE(payload.length, 1);
+    payload.copy(b, 5);
+    if (end) stream.end(b);
+    else stream.write(b);
+    return;
+  }
+  const [prefix] = frame(payload);
+  stream.cork();
+  stream.write(prefix);
+  if (end) stream.end(payload);
+  else stream.write(payload);
+  stream.uncork();
+}
+
+/**
+ * The single message of a unary side, from the first data chunk and any
+ * later ones; undefined unless the bytes are exactly one whole message. In
+ * the common case (one chunk) this is one bounds check and one view.
+ */
+export function oneMessage(first: Buffer | undefined, more: Buffer[] | undefined): Buffer | undefined {
+  if (first === undefined) return undefined;
+  const all = more === undefined ? first : Buffer.concat([first, ...more]);
+  if (all.length < 5 || all[0] !== 0 || all.readUInt32BE(1) !== all.length - 5) return undefined;
+  return all.subarray(5);
 }
 
 /**

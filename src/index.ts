@@ -44,6 +44,15 @@ export type { ServerTlsOptions } from './server/server.js';
 export { generateTypeScript, type GenerateOptions } from './protobuf/codegen.js';
 export { HealthService, type ServingStatus, type SettableStatus } from './health/index.js';
 export { ReflectionService } from './reflection/index.js';
+// Naming and load balancing plug-ins (see README "Targets, load balancing and service config").
+export { registerResolver, FixedResolver } from './transport/resolver.js';
+export type { Resolver, ResolverFactory, ResolverListener, ResolverOptions, ResolverUpdate } from './transport/resolver.js';
+export type { Address, TargetUri } from './transport/target-uri.js';
+export { formatAddress } from './transport/target-uri.js';
+export { registerLoadBalancer, loadBalancerFactory, waitPicker, failPicker, readyPicker } from './transport/load-balancer.js';
+export type { LoadBalancer, LoadBalancerFactory, BalancerHelper, SubchannelHandle, Picker, Pick } from './transport/load-balancer.js';
+export { parseServiceConfig } from './transport/service-config.js';
+export type { ServiceConfig, MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling, LoadBalancingChoice } from './transport/service-config.js';
 export { EVENT_CHANNELS, observe } from './observability/events.js';
 export type { CallEvent, CallMessageEvent, ConnectionEvent, Observer } from './observability/events.js';
 export { setTraceSink, setTracers, type LogSink } from './observability/trace.js';

@@ -30,7 +30,7 @@ function expectScenarioRows(rows: string[][], impls: string[], where: string): v
       const row = rows.find((r) => r[0] === scenario && r[1] === impl);
       expect(row, `${where}: no row for ${scenario} / ${impl}`).toBeDefined();
       const [throughput, p50, p99] = row!.slice(2, 5);
-      expect(throughput.split(' ')[0], `${where} ${scenario} ${impl} throughput`).toMatch(NUM);
+      expect(throughput.split(' ')[0], `${where} ${scenario} ${impl} throughput (${throughput})`).toMatch(NUM);
       expect(p50, `${where} ${scenario} ${impl} p50`).toMatch(NUM);
       expect(p99, `${where} ${scenario} ${impl} p99`).toMatch(NUM);
       expect(row![7], `${where} ${scenario} ${impl} CPU/call`).toMatch(NUM);
@@ -71,6 +71,50 @@ describe('benchmark harness (--smoke)', () => {
     expect(targets.length).toBeGreaterThanOrEqual(4);
     for (const t of targets.filter((r) => !r[0].startsWith('server') || !md.includes('h2load unavailable'))) {
       expect(t[1], `target ${t[0]}`).toMatch(/^[\d,.]+×$/);
+    }
+
+    // Rotated-rounds report: per-round ratios next to every compared row.
+    const client = section(md, 'Client side');
+    expect(client.find((r) => r[0] === 'unary-100B-c100' && r[1] === 'tsgrpc')?.[10]).toMatch(/^[\d.]+(, [\d.]+)* \([\d.]+–[\d.]+\)$/);
+    expect(md).toMatch(/Load average \(1 \/ 5 \/ 15 min\) before: [\d.]+ \/ [\d.]+ \/ [\d.]+/);
+
+    // Realistic scenarios: the protobuf Order on both Node libraries, grpc-timeout under h2load, ghz against every server.
+    const pairs = section(md, 'Pairings');
+    for (const impl of ['grpc-js → grpc-js', 'tsgrpc → tsgrpc']) {
+      const row = pairs.find((r) => r[0] === 'proto-order-c100' && r[1] === impl);
+      expect(row, `proto ${impl}`).toBeDefined();
+      expect(row![9], `proto ${impl} errors`).toBe('0');
+    }
+    if (!md.includes('h2load unavailable')) {
+      const timeout = section(md, 'Server side').filter((r) => r[0] === 'unary-100B-c100-timeout');
+      expect(timeout.map((r) => r[1])).toEqual(expect.arrayContaining(['bare', 'grpc-js', 'tsgrpc']));
+    }
+    const ghz = section(md, 'ghz');
+    for (const impl of ['grpc-js', 'tsgrpc', ...(hasGo ? ['go'] : [])]) {
+      for (const id of ['ghz-unary-100B-c100', 'ghz-proto-order-c100']) {
+        const row = ghz.find((r) => r[0] === id && r[1] === impl);
+        expect(row, `ghz ${id} ${impl}`).toBeDefined();
+        expect(row![2].split(' ')[0], `ghz ${id} ${impl} throughput`).toMatch(NUM);
+      }
+    }
+
+    // Scaling with node:cluster and garbage per call (both need h2load).
+    if (!md.includes('h2load unavailable')) {
+      const cluster = section(md, 'Scaling across cores');
+      for (const impl of ['tsgrpc ×1', 'tsgrpc ×2', 'grpc-js ×1', 'grpc-js ×2']) {
+        const row = cluster.find((r) => r[1] === impl);
+        expect(row, `cluster ${impl}`).toBeDefined();
+        expect(row![2].split(' ')[0], `cluster ${impl} throughput`).toMatch(NUM);
+      }
+      const garbage = section(md, 'Garbage per call');
+      for (const side of ['server', 'client']) {
+        for (const impl of ['bare', 'grpc-js', 'tsgrpc']) {
+          const row = garbage.find((r) => r[0] === side && r[1] === impl && r[2] === 'unary 100 B');
+          expect(row, `garbage ${side} ${impl}`).toBeDefined();
+          expect(row![4], `garbage ${side} ${impl} bytes/call`).toMatch(NUM);
+          expect(Number(row![4].replace(/,/g, '')), `garbage ${side} ${impl} bytes/call`).toBeGreaterThan(1000);
+        }
+      }
     }
 
     const memory = section(md, 'Memory');

@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Channel, Server, Status, createClient, encodeFrame, framePrefix, type BidiStream, type ResponseStream } from '../src/index.js';
+import { Channel, GrpcError, Server, Status, createClient, encodeFrame, framePrefix, type BidiStream, type ResponseStream } from '../src/index.js';
 import { Observations, collect, expectGrpcError, probeImplementation, probeService, startProbe, type ProbeSetup, type Req, type Res } from './support/probe.js';
 import { rawRequest, rawServer, statusOf } from './support/raw-http2.js';
 
@@ -304,6 +304,21 @@ describe('connections', () => {
     await p.server.shutdown(100);
     expect(((await aborted) as { code: number }).code).toBe(Status.CANCELLED);
     await inflight;
+    p.channel.close();
+  });
+
+  it('forceShutdown drops the connections: calls before or after response headers end UNAVAILABLE, not INTERNAL', async () => {
+    const p = await startProbe();
+    const waiting = expectGrpcError(p.client.unary({ sleepMs: 10_000 }), Status.UNAVAILABLE);
+    const stream: ResponseStream<Res> = p.client.serverStream({ count: 1000, sleepMs: 50 });
+    const responses = stream[Symbol.asyncIterator]();
+    await responses.next();
+    p.server.forceShutdown();
+    const streamError = await (async () => {
+      for (;;) await responses.next();
+    })().catch((e: GrpcError) => e);
+    expect(streamError.code).toBe(Status.UNAVAILABLE);
+    expect((await waiting).details).toMatch(/connection .* was lost/);
     p.channel.close();
   });
 

@@ -9,6 +9,8 @@ export async function connect(impl: string, port: number): Promise<EchoClient> {
       return (await import('./grpcjs.js')).connectGrpcJs(port);
     case 'tsgrpc':
       return (await import('./tsgrpc.js')).connectTsgrpc(port);
+    case 'tsgrpc-compat':
+      return (await import('./grpcjs.js')).connectGrpcJs(port, (await import('../../src/grpc-js/index.js')) as any);
     case 'tsgrpc-intercepted':
       return (await import('./tsgrpc.js')).connectTsgrpc(port, true);
   }

@@ -1,7 +1,10 @@
-// Runs a client implementation's scenarios in its own pinned child process.
+// Runs a client implementation in its own pinned child process: its
+// scenarios (one measured run each; rounds are run.ts's job), or a fixed
+// number of calls for garbage per call.
 import type { Measurement } from '../load.js';
 import { CLIENT_CPU, nextMessage, spawnNodeScript, stop } from '../proc.js';
 import { SCENARIOS } from '../scenarios.js';
+import type { GarbageResult } from './garbage-driver.js';
 import type { ClientJob } from './main.js';
 
 /** Results by scenario id; a scenario that failed maps to its error text. */
@@ -10,15 +13,14 @@ export async function runClient(
   port: number,
   seconds: number,
   warmup: number,
-  repeats = 1,
   only = SCENARIOS.map((s) => s.id),
 ): Promise<Map<string, Measurement | string>> {
-  const job: ClientJob = { impl, port, mode: 'scenarios', seconds, warmup, repeats, scenarios: only };
+  const job: ClientJob = { impl, port, mode: 'scenarios', seconds, warmup, scenarios: only };
   const child = spawnNodeScript(CLIENT_CPU, './clients/main.js', [JSON.stringify(job)]);
   const out = new Map<string, Measurement | string>();
   try {
     for (const id of only) {
-      const r = await nextMessage(child, 'result', ((seconds + 6) * repeats + warmup + 30) * 1000);
+      const r = await nextMessage(child, 'result', (seconds + warmup + 36) * 1000);
       if (r.id !== id) throw new Error(`unexpected result order ${r.id}`);
       out.set(id, r.m);
     }
@@ -30,4 +32,17 @@ export async function runClient(
     await stop(child);
   }
   return out;
+}
+
+/** Garbage per call of `calls` calls (impl 'null-promise'/'null-callback': the driver alone, no port needed). */
+export async function runClientGarbage(impl: string, port: number, call: 'unary' | 'order', calls: number): Promise<GarbageResult> {
+  const job: ClientJob = { impl, port, mode: 'garbage', call, unaryCalls: calls };
+  const child = spawnNodeScript(CLIENT_CPU, './clients/main.js', [JSON.stringify(job)]);
+  try {
+    const r = await nextMessage<GarbageResult>(child, 'garbage', 180_000);
+    await nextMessage(child, 'done', 10_000);
+    return r;
+  } finally {
+    await stop(child);
+  }
 }

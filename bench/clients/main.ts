@@ -1,17 +1,21 @@
 // Child-process entry for a load-generating client:
 //   node main.js '<json ClientJob>'
 // Sends {type:'result', id, m} per scenario (or {type:'mem', ...} in memory
-// mode) over IPC, then {type:'done'}, and exits.
+// mode, {type:'garbage', ...} in garbage mode) over IPC, then {type:'done'}, and exits.
 import { closedLoop, measure } from '../load.js';
 import { memorySnapshot } from '../memory.js';
-import { SCENARIOS } from '../scenarios.js';
+import { PROTO_SCENARIOS, SCENARIOS } from '../scenarios.js';
+import { sampleOrder } from '../orders.js';
+import { measureGarbage, nullClient } from './garbage-driver.js';
 import { makePayload } from '../echo.js';
 import { connect } from './connect.js';
 
 export interface ClientJob {
   impl: string;
   port: number;
-  mode: 'scenarios' | 'memory';
+  mode: 'scenarios' | 'memory' | 'garbage';
+  /** Garbage mode: what to call ('unary' 100 B or the protobuf 'order'). */
+  call?: 'unary' | 'order';
   scenarios?: string[];
   seconds?: number;
   warmup?: number;
@@ -32,13 +36,16 @@ const report = async (m: object) => {
   await send(m);
   await resumed;
 };
-const client = await connect(job.impl, job.port);
+const client = job.impl.startsWith('null-') ? nullClient(job.impl === 'null-callback' ? 'callback' : 'promise') : await connect(job.impl, job.port);
 
 if (job.mode === 'scenarios') {
-  for (const s of SCENARIOS.filter((x) => job.scenarios?.includes(x.id) ?? true)) {
-    const m = await measure(client, s, job.seconds ?? 1, job.warmup ?? 0, job.repeats ?? 1);
+  for (const s of [...SCENARIOS, ...PROTO_SCENARIOS].filter((x) => job.scenarios?.includes(x.id) ?? true)) {
+    const m = await measure(client, s, job.seconds ?? 1, job.warmup ?? 0);
     await send({ type: 'result', id: s.id, m });
   }
+} else if (job.mode === 'garbage') {
+  const g = await measureGarbage(client, job.call ?? 'unary', makePayload(100), sampleOrder(), job.unaryCalls ?? 10_000);
+  await send({ type: 'garbage', ...g });
 } else {
   // Memory: retained memory after many unary calls, then after many streams.
   const payload = makePayload(100);

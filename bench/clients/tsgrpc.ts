@@ -2,6 +2,7 @@
 import { Channel, createClient, interceptCall, type ClientInterceptor } from '../../src/index.js';
 import type { EchoClient } from '../echo.js';
 import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from '../servers/tsgrpc-def.js';
+import { tsgrpcOrders } from '../servers/orders.js';
 
 interface BidiCall extends AsyncIterable<Buffer> {
   write(m: Buffer): Promise<void>;
@@ -33,8 +34,10 @@ export async function connectTsgrpc(port: number, intercepted = false): Promise<
     ...(intercepted ? { interceptors: [passThrough] } : {}),
   });
   const stub = createClient(tsgrpcEcho, channel) as unknown as TsgrpcEchoStub;
+  const orders = createClient(await tsgrpcOrders(), channel) as unknown as { echo(o: object): Promise<object> };
   return {
     unary: (payload) => stub.unary(payload),
+    order: (msg) => orders.echo(msg),
     async serverStream(payload) {
       let n = 0;
       for await (const _ of stub.serverStream(payload)) n++;

@@ -1,7 +1,9 @@
-// bench.Echo served by @grpc/grpc-js, written the way its docs suggest.
+// bench.Echo served by @grpc/grpc-js, written the way its docs suggest; the same code
+// runs on tsgrpc/grpc-js (impl 'tsgrpc-compat') to measure the compat layer's cost.
 import * as grpc from '@grpc/grpc-js';
 import { countReply, streamCount, type EchoServer } from '../echo.js';
 import { GRPCJS_OPTIONS, grpcJsEcho } from './grpcjs-def.js';
+import { grpcJsOrders, grpcJsOrdersImpl } from './orders.js';
 
 const impl: grpc.UntypedServiceImplementation = {
   Unary(call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) {
@@ -23,11 +25,13 @@ const impl: grpc.UntypedServiceImplementation = {
   },
 };
 
-export async function startGrpcJs(): Promise<EchoServer> {
-  const server = new grpc.Server(GRPCJS_OPTIONS);
+export async function startGrpcJs(module: typeof grpc = grpc): Promise<EchoServer> {
+  const server = new module.Server(GRPCJS_OPTIONS);
   server.addService(grpcJsEcho, impl);
+  // The protobuf scenario's service, through @grpc/proto-loader, on real grpc-js.
+  if (module === grpc) server.addService((await grpcJsOrders()).service, grpcJsOrdersImpl);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync('127.0.0.1:0', module.ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),
     ),
   );

@@ -12,13 +12,15 @@ export interface RunningServer {
   cpuSeconds(): number;
   /** Memory after a forced GC (Node servers only). */
   mem(): Promise<MemSnapshot | null>;
+  /** Bytes the server allocates while `work` runs (Node servers only; see garbage.ts). */
+  garbage(work: () => Promise<void>): Promise<{ bytes: number; gcs: number; gcMs: number } | null>;
   stop(): Promise<void>;
 }
 
 function goPort(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('grpc-go server did not start')), 10_000);
+    const timer = setTimeout(() => reject(new Error('grpc-go server did not start')), 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d;
       const m = /PORT (\d+)/.exec(out);
@@ -44,6 +46,23 @@ function procCpuSeconds(pid: number | undefined): number {
 }
 const CLOCK_TICKS = 100;
 
+/**
+ * `workers` copies of a Node server in node:cluster workers sharing one port,
+ * not pinned (the point is to use both cores). CPU time sums the workers.
+ */
+export async function launchCluster(impl: string, workers: number): Promise<RunningServer> {
+  const child = spawnNodeScript('', './servers/cluster.js', [impl, String(workers)]);
+  const { port, pids } = await nextMessage<{ port: number; pids: number[] }>(child, 'ready', 30_000);
+  return {
+    impl,
+    port,
+    cpuSeconds: () => pids.reduce((sum, pid) => sum + procCpuSeconds(pid), 0),
+    mem: async () => null,
+    garbage: async (work) => (await work(), null),
+    stop: () => stop(child),
+  };
+}
+
 export async function launchServer(impl: string): Promise<RunningServer> {
   if (impl === 'go') {
     const bin = buildGoServer();
@@ -51,7 +70,7 @@ export async function launchServer(impl: string): Promise<RunningServer> {
     // One core for the server, as for the single-threaded Node servers.
     const child = spawnPinned(SERVER_CPU, bin, ['-addr', '127.0.0.1:0'], false, { ...process.env, GOMAXPROCS: '1' });
     const port = await goPort(child);
-    return { impl, port, cpuSeconds: () => procCpuSeconds(child.pid), mem: async () => null, stop: () => stop(child) };
+    return { impl, port, cpuSeconds: () => procCpuSeconds(child.pid), mem: async () => null, garbage: async (work) => (await work(), null), stop: () => stop(child) };
   }
   const child = spawnNodeScript(SERVER_CPU, './servers/main.js', [impl]);
   const { port } = await nextMessage<{ port: number }>(child, 'ready', 15_000);
@@ -63,6 +82,15 @@ export async function launchServer(impl: string): Promise<RunningServer> {
       const reply = nextMessage<{ mem: MemSnapshot }>(child, 'mem', 15_000);
       child.send({ type: 'mem' });
       return (await reply).mem;
+    },
+    garbage: async (work) => {
+      const started = nextMessage(child, 'gc-started', 15_000);
+      child.send({ type: 'gc-start' });
+      await started;
+      await work();
+      const reply = nextMessage<{ bytes: number; gcs: number; gcMs: number }>(child, 'gc', 15_000);
+      child.send({ type: 'gc-stop' });
+      return reply;
     },
     stop: () => stop(child),
   };

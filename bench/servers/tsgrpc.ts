@@ -2,6 +2,7 @@
 import { Server, type ServerInterceptor } from '../../src/index.js';
 import { countReply, streamCount, type EchoServer } from '../echo.js';
 import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from './tsgrpc-def.js';
+import { tsgrpcOrders, tsgrpcOrdersImpl } from './orders.js';
 
 const impl = {
   async Unary(req: Buffer) {
@@ -37,6 +38,7 @@ export async function startTsgrpc(intercepted = false): Promise<EchoServer> {
     ...(intercepted ? { interceptors: [passThrough] } : {}),
   });
   server.addService(tsgrpcEcho, impl);
+  server.addService(await tsgrpcOrders(), tsgrpcOrdersImpl);
   const port = await server.listen('127.0.0.1:0');
   return { port, close: () => server.shutdown(100) };
 }

@@ -34,6 +34,8 @@ export interface AttemptOutcome {
   trailers: Metadata;
   /** The server never handed the stream to its application (refused, above a GOAWAY's last-stream-id, or never sent): it is safe to send again. */
   neverProcessed: boolean;
+  /** The server's `grpc-retry-pushback-ms` trailer, for retry policies (reserved headers are not in `trailers`). */
+  pushback: string | undefined;
 }
 
 /** A serialized request, and the compressor to send it with (none: uncompressed). */
@@ -193,7 +195,8 @@ export class CallAttempt<Res> implements CallStream {
     if (this.done) return;
     this.done = true;
     this.probe?.end(error ? error.code : Status.OK, error ? error.details : '');
-    this.listener.ended({ error, trailers: trailers ?? error?.metadata ?? new Metadata(), neverProcessed });
+    const pushback = this.trailerHeaders?.['grpc-retry-pushback-ms'] as string | undefined;
+    this.listener.ended({ error, trailers: trailers ?? error?.metadata ?? new Metadata(), neverProcessed, pushback });
   }
 
   private listen(stream: http2.ClientHttp2Stream): void {

@@ -2,7 +2,6 @@ import net from 'node:net';
 import { GrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
-import type { Target } from '../transport/target.js';
 import { interceptCall, type ClientInterceptor } from './interceptors.js';
 
 /** What a metadata generator is told about the call it authenticates. */
@@ -90,18 +89,11 @@ function credentialsError(err: unknown): GrpcError {
 }
 
 /** Why call credentials may not be sent to this target, or undefined if they may. */
-export function insecureCredentialsProblem(target: Target, secure: boolean, policy: InsecureCallCredentialsPolicy): string | undefined {
+export function insecureCredentialsProblem(target: { loopback: boolean; authority: string }, secure: boolean, policy: InsecureCallCredentialsPolicy): string | undefined {
   if (secure || policy === true) return undefined;
-  if (policy === 'loopback' && isLoopback(target)) return undefined;
+  if (policy === 'loopback' && target.loopback) return undefined;
   const allowed = policy === 'loopback' ? ' (allowInsecureCallCredentials is "loopback" and this target is not)' : '';
   return `call credentials need a TLS channel: they would go to ${target.authority} in plaintext${allowed}. Use tls, or set allowInsecureCallCredentials on the channel`;
-}
-
-function isLoopback(target: Target): boolean {
-  if (target.kind === 'unix') return true;
-  const host = target.host;
-  if (host === 'localhost' || host === '::1') return true;
-  return net.isIPv4(host) && host.startsWith('127.');
 }
 
 /** The layer that adds credentials' metadata at the start of a call, innermost in the chain. */

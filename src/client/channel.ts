@@ -5,13 +5,15 @@ import type { ClientTlsOptions } from '../transport/client-connection.js';
 import { ConnectionManager } from '../transport/connection-manager.js';
 import { ConnectivityState } from '../transport/connectivity.js';
 import { DEFAULT_MAX_RECEIVE, DEFAULT_MAX_SEND } from '../transport/message-io.js';
-import { parseTarget, type Target } from '../transport/target.js';
+import { methodConfigFor, parseServiceConfig } from '../transport/service-config.js';
 import type { CallOptions } from './call-options.js';
 import { CallCredentials, callCredentialsInterceptor, insecureCredentialsProblem, type InsecureCallCredentialsPolicy } from './call-credentials.js';
 import type { CallHandle } from './call-handle.js';
 import { ClientCall, type CallLimits, type ResponseSink } from './client-call.js';
 import { InterceptedCall } from './intercepted-call.js';
 import type { ClientInterceptor } from './interceptors.js';
+import { applyMethodConfig } from './method-config.js';
+import { ChannelRetries } from './retry-state.js';
 import { BidiStream, ResponseStream } from './streams.js';
 import { MessageWithOptions, type RequestSource } from './write-options.js';
 
@@ -51,16 +53,37 @@ export interface ChannelOptions {
   keepalivePermitWithoutCalls?: boolean;
   /** Close the connection and go IDLE after this long without calls; the next call reconnects (default 30 min, 0 never). */
   idleTimeoutMs?: number;
+  /**
+   * The service config (JSON text or the parsed object) used until, and unless, the resolver
+   * supplies one: `loadBalancingConfig` picks the policy (pick_first by default, or round_robin),
+   * `methodConfig` sets timeout, waitForReady, message size limits and a retryPolicy or hedgingPolicy per
+   * method, `retryThrottling` limits retries channel-wide.
+   */
+  serviceConfig?: string | object;
+  /** Read service configs from DNS TXT records (`_grpc_config.<host>`); default false. */
+  serviceConfigFromDns?: boolean;
+  /** Shortest time between two DNS resolutions, which the channel asks for after failures and GOAWAYs (default 30 s). */
+  dnsMinResolutionIntervalMs?: number;
+  /** Request bytes all calls together may keep for retries and hedging (default 16 MiB); past it a call commits to its attempt. */
+  retryBufferBytes?: number;
+  /** Request bytes one call may keep for retries and hedging (default 1 MiB). */
+  perRpcRetryBufferBytes?: number;
+  /** false: service config retry and hedging policies are not applied (transparent retry stays). Default true. */
+  enableRetries?: boolean;
 }
 
 /** Rejects option values that would otherwise be ignored or misbehave silently. */
 function checkOptions(options: ChannelOptions): void {
-  const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs'] as const;
+  const positive = ['keepaliveTimeMs', 'keepaliveTimeoutMs', 'connectTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'retryBufferBytes', 'perRpcRetryBufferBytes'] as const;
   for (const name of positive) {
     const value = options[name];
     if (value !== undefined && !(typeof value === 'number' && value > 0)) {
       throw new RangeError(`ChannelOptions.${name} must be a positive number of milliseconds, got ${String(value)}`);
     }
+  }
+  const dnsInterval = options.dnsMinResolutionIntervalMs;
+  if (dnsInterval !== undefined && !(typeof dnsInterval === 'number' && dnsInterval >= 0)) {
+    throw new RangeError(`ChannelOptions.dnsMinResolutionIntervalMs must be a number of milliseconds, got ${String(dnsInterval)}`);
   }
   const idle = options.idleTimeoutMs;
   if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
@@ -69,14 +92,16 @@ function checkOptions(options: ChannelOptions): void {
 }
 
 /**
- * A connection to one target, shared by every stub and call made on it.
- * HTTP/2 multiplexes the calls; streams beyond the server's
- * MAX_CONCURRENT_STREAMS wait in the session until one finishes.
+ * A channel to one target (gRPC naming: `host:port`, `dns:///host:port`, `ipv4:a:p,b:p`,
+ * `unix:/path`, or a registered scheme), shared by every stub and call made on it. The
+ * resolver's addresses each get a subchannel; the load-balancing policy picks one per call.
+ * HTTP/2 multiplexes the calls; streams beyond the server's MAX_CONCURRENT_STREAMS wait in
+ * the session until one finishes.
  */
 export class Channel {
   private readonly connection: ConnectionManager;
   private readonly limits: CallLimits;
-  private readonly parsedTarget: Target;
+  private readonly retries: ChannelRetries;
   /** The channel's interceptors and credentials layer; empty means calls take the plain path. */
   private readonly interceptors: readonly ClientInterceptor[];
   private readonly options: ChannelOptions;
@@ -88,21 +113,25 @@ export class Channel {
    */
   constructor(readonly target: string, options: ChannelOptions = {}) {
     checkOptions(options);
-    this.parsedTarget = parseTarget(target);
     this.options = options;
     const policy = options.allowInsecureCallCredentials ?? false;
     if (policy !== false && policy !== true && policy !== 'loopback') {
       throw new TypeError(`allowInsecureCallCredentials must be false, true or "loopback", not ${JSON.stringify(policy)}`);
     }
+    this.connection = new ConnectionManager(target, {
+      ...options,
+      serviceConfig: options.serviceConfig === undefined ? undefined : parseServiceConfig(options.serviceConfig),
+      resolver: { serviceConfigFromDns: options.serviceConfigFromDns, minResolutionIntervalMs: options.dnsMinResolutionIntervalMs },
+    });
     if (options.callCredentials) {
-      const problem = insecureCredentialsProblem(this.parsedTarget, !!options.tls, policy);
+      const problem = insecureCredentialsProblem(this.connection, !!options.tls, policy);
       if (problem) throw new Error(problem);
     }
-    this.connection = new ConnectionManager(this.parsedTarget, options);
     this.limits = {
       maxReceiveMessageSize: options.maxReceiveMessageSize ?? DEFAULT_MAX_RECEIVE,
       maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_MAX_SEND,
     };
+    this.retries = new ChannelRetries(options.retryBufferBytes, options.perRpcRetryBufferBytes);
     const interceptors = [...(options.interceptors ?? [])];
     if (options.callCredentials) interceptors.push(callCredentialsInterceptor(options.callCredentials, this.connection.authority, undefined));
     this.interceptors = interceptors;
@@ -193,10 +222,17 @@ export class Channel {
 
   /** A plain ClientCall unless something intercepts: calls without interceptors or credentials allocate nothing extra. */
   private createCall<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: ResponseSink<Res>): CallHandle<Req> {
-    if (this.interceptors.length === 0 && !options.interceptors && !options.callCredentials) {
-      return new ClientCall(this.connection, method, this.limits, options, sink);
+    let limits = this.limits;
+    const config = this.connection.serviceConfig;
+    const methodConfig = config && methodConfigFor(config, method.path);
+    if (methodConfig) {
+      ({ options, limits } = applyMethodConfig(options, limits, methodConfig));
+      if (this.options.enableRetries !== false) limits.retry = this.retries.policyFor(config, methodConfig);
     }
-    return new InterceptedCall(this.connection, method, this.limits, options, sink, this.chainFor(options), this.target);
+    if (this.interceptors.length === 0 && !options.interceptors && !options.callCredentials) {
+      return new ClientCall(this.connection, method, limits, options, sink);
+    }
+    return new InterceptedCall(this.connection, method, limits, options, sink, this.chainFor(options), this.target);
   }
 
   /** Channel interceptors, then the call's, then the credentials layer nearest the network. */
@@ -206,7 +242,7 @@ export class Channel {
     let credentials = this.options.callCredentials;
     if (options.callCredentials) credentials = credentials ? credentials.compose(options.callCredentials) : options.callCredentials;
     if (credentials) {
-      const refusal = insecureCredentialsProblem(this.parsedTarget, !!this.options.tls, this.options.allowInsecureCallCredentials ?? false);
+      const refusal = insecureCredentialsProblem(this.connection, !!this.options.tls, this.options.allowInsecureCallCredentials ?? false);
       chain.push(callCredentialsInterceptor(credentials, this.connection.authority, refusal));
     }
     return chain;

@@ -11,6 +11,8 @@ import type { AttemptOutcome, AttemptSetup, CallStream, ResponseListener } from 
 import type { CallHandle } from './call-handle.js';
 import { remainingTime, type CallOptions } from './call-options.js';
 import { cancelledError } from './call-status.js';
+import type { CallPolicy } from './retry-state.js';
+import { RetryingCall } from './retrying-call.js';
 import { TransparentRetry } from './transparent-retry.js';
 
 const USER_AGENT = 'tsgrpc/0.1.0';
@@ -32,13 +34,16 @@ export interface ResponseSink<Res> {
 export interface CallLimits {
   maxReceiveMessageSize: number;
   maxSendMessageSize: number;
+  /** The service config's retry or hedging policy for this call; without one, only transparent retry. */
+  retry?: CallPolicy;
 }
 
 /**
  * One client call as its caller sees it: requests in, responses and exactly
  * one final status out, whichever comes first of the server's status, a
  * deadline, or a cancellation. The HTTP/2 streams it runs on are made by the
- * layer below (attempts, retried transparently when the server never saw them).
+ * layer below: attempts, retried transparently when the server never saw them, or
+ * by the service config's retry or hedging policy.
  */
 export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>, ResponseListener<Res> {
   private finished = false;
@@ -67,7 +72,7 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     this.keepsCompressed = sink.compressedMessage !== undefined;
     this.waitForReady = !!options.waitForReady;
     this.wantsOkTrailers = !!sink.wantsTrailers || !!options.onTrailer;
-    this.streams = new TransparentRetry(this, this);
+    this.streams = limits.retry ? new RetryingCall(this, this, limits.retry) : new TransparentRetry(this, this);
     try {
       this.compressor = compressorFor(options.compression);
     } catch (err) {

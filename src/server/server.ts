@@ -83,6 +83,8 @@ export class Server {
   private readonly shutdownListeners: (() => void)[] = [];
   private readonly listeners: http2.Http2Server[] = [];
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** Every accepted TCP connection, so forceShutdown() can drop them without resetting each stream. */
+  private readonly sockets = new Set<Socket>();
   private readonly options: ServerOptions;
 
   private readonly policy: ConnectionPolicy;
@@ -172,6 +174,9 @@ export class Server {
   /** Cancels every call and closes every connection now. */
   forceShutdown(): void {
     this.notifyShutdown();
+    // Drop the connections themselves: destroying a session would reset each stream with NO_ERROR, which
+    // clients must read as INTERNAL, while a lost connection is UNAVAILABLE, as with grpc-go's Stop.
+    for (const socket of this.sockets) socket.destroy();
     for (const session of this.sessions) session.destroy();
     for (const listener of this.listeners) listener.close();
   }
@@ -206,6 +211,10 @@ export class Server {
       : http2.createServer(base);
     // Headers, a small message and trailers go out as separate writes: Nagle's algorithm would hold them back.
     server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => socket.setNoDelay(true));
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     server.on('session', (session) => {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));

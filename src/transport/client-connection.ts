@@ -7,6 +7,7 @@ import { ConnectivityState, StateWatch, type StateListener } from './connectivit
 import { KeepalivePinger, MAX_TIMER_MS } from './keepalive.js';
 import { CONNECTION_WINDOW, STREAM_WINDOW } from './message-io.js';
 import type { Target } from './target.js';
+import { formatAddress } from './target-uri.js';
 import { dialTls, type ClientTlsOptions } from './tls-dial.js';
 
 export type { ClientTlsOptions } from './tls-dial.js';
@@ -25,6 +26,17 @@ export interface ConnectionOptions {
   /** Ping even while no call is in flight (default false). */
   keepalivePermitWithoutCalls?: boolean;
 }
+
+/**
+ * The keepalive interval, shared by every subchannel of a channel: a too_many_pings GOAWAY
+ * on one connection slows down pings on all the next ones, to any address.
+ */
+export interface KeepaliveInterval {
+  timeMs: number;
+}
+
+/** Which subchannel a session belongs to, so calls can report their start and end to it. */
+const owners = new WeakMap<http2.ClientHttp2Session, ClientConnection>();
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
@@ -76,19 +88,26 @@ export class ClientConnection {
   private backoffTimer: NodeJS.Timeout | undefined;
   private lastError: Error | undefined;
   private wantedFlag = false;
-  private keepaliveMs: number;
   /** The :authority header: the TLS name override if set, else host:port. */
   readonly authority: string;
   /** What is dialed, for error messages. */
   readonly address: string;
   readonly scheme: 'http' | 'https';
 
-  constructor(private readonly target: Target, private readonly options: ConnectionOptions = {}) {
+  constructor(
+    private readonly target: Target,
+    private readonly options: ConnectionOptions = {},
+    private readonly keepalive: KeepaliveInterval = { timeMs: options.keepaliveTimeMs ?? Infinity },
+  ) {
     this.backoff = new Backoff(options.initialBackoffMs, options.maxBackoffMs);
     this.scheme = options.tls ? 'https' : 'http';
     this.authority = options.tls?.serverNameOverride ?? target.authority;
-    this.address = target.kind === 'unix' ? `unix:${target.path}` : target.authority;
-    this.keepaliveMs = options.keepaliveTimeMs ?? Infinity;
+    this.address = formatAddress(target);
+  }
+
+  /** The subchannel a session of it belongs to. */
+  static ownerOf(session: http2.ClientHttp2Session): ClientConnection | undefined {
+    return owners.get(session);
   }
 
   get state(): ConnectivityState {
@@ -106,7 +125,7 @@ export class ClientConnection {
 
   /** The current keepalive interval: the configured one, doubled after each too_many_pings GOAWAY. */
   get keepaliveTimeMs(): number {
-    return this.keepaliveMs;
+    return this.keepalive.timeMs;
   }
 
   /** Why the last connection attempt or session failed, for call error messages. */
@@ -169,13 +188,15 @@ export class ClientConnection {
 
   private dial(): void {
     const socket = this.openSocket();
-    const session = http2.connect(`${this.scheme}://${this.target.authority}`, {
+    // The URL only names the peer (the :authority header is set per call): the resolved address.
+    const session = http2.connect(`${this.scheme}://${this.target.kind === 'tcp' ? this.address : 'localhost'}`, {
       settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
       createConnection: () => socket,
     });
     const transport: Transport = { session, calls: 0 };
     this.current = transport;
     this.transports.set(session, transport);
+    owners.set(session, this);
     this.watch.set(ConnectivityState.CONNECTING);
     connectionEvent('client', 'connecting', this.address);
     // The server's SETTINGS mean it accepted us; a TLS 1.3 handshake can finish on our side and still be refused after.
@@ -229,13 +250,13 @@ export class ClientConnection {
   }
 
   private startKeepalive(transport: Transport): void {
-    if (this.keepaliveMs > MAX_TIMER_MS) return;
+    if (this.keepalive.timeMs > MAX_TIMER_MS) return;
     const timeoutMs = this.options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
     const permitWithoutCalls = this.options.keepalivePermitWithoutCalls ?? false;
     const { session } = transport;
     transport.pinger = new KeepalivePinger(
       session,
-      { timeMs: this.keepaliveMs, timeoutMs },
+      { timeMs: this.keepalive.timeMs, timeoutMs },
       () => permitWithoutCalls || transport.calls > 0,
       (reason) => {
         this.lastError = reason;
@@ -247,7 +268,7 @@ export class ClientConnection {
 
   /** A too_many_pings GOAWAY: ping half as often on the next connections, as grpc-go and grpc-js do. */
   private slowDownPings(): void {
-    this.keepaliveMs = Math.min(this.keepaliveMs * 2, MAX_TIMER_MS + 1);
+    this.keepalive.timeMs = Math.min(this.keepalive.timeMs * 2, MAX_TIMER_MS + 1);
   }
 
   /** A READY session stopped taking new calls (GOAWAY, lost, keepalive): IDLE until asked to connect again. */

@@ -1,14 +1,24 @@
 import type http2 from 'node:http2';
 import { GrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
-import { ClientConnection, type ConnectionOptions } from './client-connection.js';
+import { ClientConnection, type ConnectionOptions, type KeepaliveInterval } from './client-connection.js';
 import { ConnectivityState, StateWatch } from './connectivity.js';
 import { MAX_TIMER_MS } from './keepalive.js';
-import type { Target } from './target.js';
+import { waitPicker, type BalancerHelper, type Pick, type Picker } from './load-balancer.js';
+import { resolverFor, type ResolverOptions } from './resolver.js';
+import { ResolvingBalancer } from './resolving-balancer.js';
+import type { ServiceConfig } from './service-config.js';
+import { Subchannel } from './subchannel.js';
+import { dialTarget } from './target.js';
+import { isLoopbackTarget, type Address } from './target-uri.js';
+import './naming.js';
 
 export interface ManagerOptions extends ConnectionOptions {
-  /** Drop the connection and go IDLE after this long without calls (default 30 min; 0 never). */
+  /** Drop the connections and go IDLE after this long without calls (default 30 min; 0 never). */
   idleTimeoutMs?: number;
+  /** Used until (and unless) the resolver supplies one. */
+  serviceConfig?: ServiceConfig;
+  resolver?: ResolverOptions;
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60_000;
@@ -22,46 +32,53 @@ interface Waiter {
 }
 
 /**
- * The channel's view of its connections: which session a call goes on, the
- * channel's aggregated connectivity state, calls waiting for a connection,
- * and the idle timeout. It holds one subchannel today; resolvers and load
- * balancing plug in here, choosing among several.
- *
- * Aggregation follows gRFC A62 (pick_first): once a connection attempt has
- * failed, the channel stays in TRANSIENT_FAILURE — reconnecting after each
- * backoff — until a connection is READY. Calls fail fast in
- * TRANSIENT_FAILURE unless they are waitForReady; calls made while IDLE or
- * CONNECTING wait for the outcome (doc/wait-for-ready.md).
+ * The channel's view of its connections: it resolves the target, lets the load-balancing
+ * policy choose among subchannels (one per address), and takes the channel's state and the
+ * picker calls use from that policy (connectivity-semantics doc; gRFC A62 for pick_first's
+ * sticky TRANSIENT_FAILURE). Calls that find no READY subchannel wait here and are picked
+ * again whenever the picker changes: fail-fast calls end on a failing picker, waitForReady
+ * calls keep waiting (doc/wait-for-ready.md). After the idle timeout the resolver, the
+ * policy and every connection are dropped; the next call starts over.
  */
 export class ConnectionManager {
-  private readonly subchannel: ClientConnection;
   private readonly watch = new StateWatch(ConnectivityState.IDLE);
+  private picker: Picker = waitPicker;
+  private balancer: ResolvingBalancer | undefined;
+  private readonly subchannels = new Set<Subchannel>();
+  private readonly keepalive: KeepaliveInterval;
   private readonly waiters = new Set<Waiter>();
   private activeCalls = 0;
   private readonly idleTimeoutMs: number;
   private idleTimer: NodeJS.Timeout | undefined;
   private idleSince = 0;
+  private failure: Error | undefined;
+  private readonly resolution: ReturnType<typeof resolverFor>;
+  /** The :authority calls carry: the TLS name override if set, else what the resolver says for the target. */
+  readonly authority: string;
+  readonly scheme: 'http' | 'https';
+  /** Whether the target names this machine only (sockets, localhost, 127.x, ::1). */
+  readonly loopback: boolean;
 
-  constructor(target: Target, options: ManagerOptions = {}) {
-    this.subchannel = new ClientConnection(target, options);
+  /** Throws a clear error for a target no resolver understands. */
+  constructor(readonly address: string, private readonly options: ManagerOptions = {}) {
+    this.resolution = resolverFor(address);
+    this.authority = options.tls?.serverNameOverride ?? this.resolution.factory.defaultAuthority(this.resolution.uri);
+    this.scheme = options.tls ? 'https' : 'http';
+    this.loopback = isLoopbackTarget(this.resolution.uri);
+    this.keepalive = { timeMs: options.keepaliveTimeMs ?? Infinity };
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    this.subchannel.onStateChange((state) => this.subchannelChanged(state));
   }
 
-  get authority(): string {
-    return this.subchannel.authority;
+  /** The service config calls follow, if any (the resolver's, else the channel's). */
+  get serviceConfig(): ServiceConfig | undefined {
+    return this.balancer ? this.balancer.serviceConfig : this.options.serviceConfig;
   }
 
-  get scheme(): 'http' | 'https' {
-    return this.subchannel.scheme;
-  }
-
-  get address(): string {
-    return this.subchannel.address;
-  }
-
+  /** Why connecting (or resolving) failed last, for call error messages. */
   get lastFailure(): Error | undefined {
-    return this.subchannel.lastFailure;
+    if (this.failure) return this.failure;
+    for (const s of this.subchannels) if (s.lastFailure) return s.lastFailure;
+    return undefined;
   }
 
   get state(): ConnectivityState {
@@ -70,7 +87,7 @@ export class ConnectionManager {
 
   /** The current client keepalive interval (it doubles after each too_many_pings GOAWAY). */
   get keepaliveTimeMs(): number {
-    return this.subchannel.keepaliveTimeMs;
+    return this.keepalive.timeMs;
   }
 
   /** The state; with `tryToConnect`, an IDLE channel starts connecting. */
@@ -88,115 +105,123 @@ export class ConnectionManager {
     return this.watch.listen(listener);
   }
 
-  /** The fast path: a READY session, or undefined when the call must wait (see waitForSession). */
+  /** The fast path: a READY session the policy picked, or undefined when the call must wait (see waitForSession). */
   readySession(): http2.ClientHttp2Session | undefined {
-    return this.subchannel.readySession;
+    const pick = this.picker.pick();
+    return pick.kind === 'ready' ? (pick.subchannel as Subchannel).connection.readySession : undefined;
   }
 
   /**
-   * Hands `done` a READY session as soon as there is one, or an UNAVAILABLE
-   * error when the call may not wait. Returns a function that withdraws the
-   * request (the call ended first), or undefined when `done` already ran.
+   * Hands `done` a READY session as soon as the policy picks one, or an UNAVAILABLE error
+   * when the call may not wait. Returns a function that withdraws the request (the call
+   * ended first), or undefined when `done` already ran.
    */
   waitForSession(waitForReady: boolean, done: SessionCallback): (() => void) | undefined {
-    const state = this.watch.state;
-    if (state === ConnectivityState.SHUTDOWN) {
+    if (this.watch.state === ConnectivityState.SHUTDOWN) {
       done(undefined, new GrpcError(Status.UNAVAILABLE, 'channel is closed'));
       return undefined;
     }
-    const session = this.subchannel.readySession;
-    if (session) {
-      done(session, undefined);
-      return undefined;
-    }
-    if (state === ConnectivityState.TRANSIENT_FAILURE && !waitForReady) {
-      done(undefined, this.unavailable());
-      return undefined;
-    }
     const waiter: Waiter = { waitForReady, done };
+    if (this.serve(waiter, this.picker.pick())) return undefined;
     this.waiters.add(waiter);
-    this.subchannel.wanted = true;
+    if (this.waiters.size === 1) this.setWanted(true);
     this.connect();
     return () => this.withdraw(waiter);
   }
 
   callStarted(session: http2.ClientHttp2Session): void {
     this.activeCalls++;
-    this.subchannel.callStarted(session);
+    ClientConnection.ownerOf(session)?.callStarted(session);
   }
 
   callEnded(session: http2.ClientHttp2Session): void {
     if (--this.activeCalls === 0 && this.waiters.size === 0) this.idleSince = Date.now();
-    this.subchannel.callEnded(session);
+    ClientConnection.ownerOf(session)?.callEnded(session);
   }
 
   /** SHUTDOWN: waiting calls fail, calls in flight finish first. */
   close(): void {
     clearTimeout(this.idleTimer);
-    this.subchannel.close();
     this.watch.set(ConnectivityState.SHUTDOWN);
-    this.failWaiters(() => new GrpcError(Status.UNAVAILABLE, 'channel is closed'), true);
+    this.balancer?.close();
+    this.balancer = undefined;
+    for (const s of [...this.subchannels]) s.release();
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiting) w.done(undefined, new GrpcError(Status.UNAVAILABLE, 'channel is closed'));
   }
 
   private connect(): void {
-    if (this.watch.state === ConnectivityState.IDLE) {
-      this.watch.set(ConnectivityState.CONNECTING);
+    const state = this.watch.state;
+    if (state === ConnectivityState.SHUTDOWN) return;
+    if (!this.balancer) {
+      this.failure = undefined;
+      this.balancer = this.startBalancer();
       this.startIdleTimer();
     }
-    this.subchannel.connect();
+    if (state === ConnectivityState.IDLE) this.balancer.exitIdle();
   }
 
-  private subchannelChanged(state: ConnectivityState): void {
-    const channel = this.watch.state;
-    if (channel === ConnectivityState.SHUTDOWN) return;
-    switch (state) {
-      case ConnectivityState.READY: {
-        this.watch.set(ConnectivityState.READY);
-        const session = this.subchannel.readySession!;
-        const ready = [...this.waiters];
-        this.waiters.clear();
-        this.subchannel.wanted = false;
-        for (const waiter of ready) waiter.done(session, undefined);
-        break;
-      }
-      case ConnectivityState.TRANSIENT_FAILURE:
-        this.watch.set(ConnectivityState.TRANSIENT_FAILURE);
-        this.failWaiters(() => this.unavailable(), false);
-        break;
-      case ConnectivityState.IDLE:
-        if (channel === ConnectivityState.TRANSIENT_FAILURE) {
-          // Sticky TRANSIENT_FAILURE: the backoff is over, try again at once.
-          this.subchannel.connect();
-        } else if (channel !== ConnectivityState.IDLE) {
-          // A READY connection went away (GOAWAY, lost, keepalive): reconnect only for waiting calls.
-          this.watch.set(ConnectivityState.IDLE);
-          if (this.waiters.size > 0) this.connect();
-        }
-        break;
-      case ConnectivityState.CONNECTING:
-        if (channel !== ConnectivityState.TRANSIENT_FAILURE) this.watch.set(ConnectivityState.CONNECTING);
-        break;
-    }
+  private startBalancer(): ResolvingBalancer {
+    const { uri, factory } = this.resolution;
+    const helper: BalancerHelper = {
+      createSubchannel: (address) => this.createSubchannel(address),
+      update: (state, picker) => {
+        // Updates from a balancer dropped at the idle timeout (or shutdown) no longer count.
+        if (this.balancer === balancer) this.updated(state, picker);
+      },
+      requestResolution: () => balancer.requestResolution(),
+    };
+    const balancer = new ResolvingBalancer(uri, factory, this.options.resolver ?? {}, this.options.serviceConfig, helper);
+    return balancer;
   }
 
-  private failWaiters(error: () => GrpcError, all: boolean): void {
+  private createSubchannel(address: Address): Subchannel {
+    const connection = new ClientConnection(dialTarget(address, this.authority), this.options, this.keepalive);
+    connection.wanted = this.waiters.size > 0;
+    const subchannel = new Subchannel(address, connection, (s) => this.subchannels.delete(s));
+    this.subchannels.add(subchannel);
+    return subchannel;
+  }
+
+  private updated(state: ConnectivityState, picker: Picker): void {
+    if (this.watch.state === ConnectivityState.SHUTDOWN) return;
+    this.picker = picker;
+    this.watch.set(state);
+    if (state === ConnectivityState.READY) this.failure = undefined;
     for (const waiter of [...this.waiters]) {
-      if (!all && waiter.waitForReady) continue;
-      this.waiters.delete(waiter);
-      waiter.done(undefined, error());
+      if (this.serve(waiter, picker.pick())) this.waiters.delete(waiter);
     }
-    if (this.waiters.size === 0) this.subchannel.wanted = false;
+    if (this.waiters.size === 0) this.setWanted(false);
+    // A policy gone IDLE (its connection was lost) reconnects at once for calls still waiting.
+    else if (state === ConnectivityState.IDLE) this.balancer?.exitIdle();
+  }
+
+  /** Ends a waiting call's wait if the pick allows; false if it must keep waiting. */
+  private serve(waiter: Waiter, pick: Pick): boolean {
+    if (pick.kind === 'ready') {
+      const session = (pick.subchannel as Subchannel).connection.readySession;
+      if (!session) return false;
+      waiter.done(session, undefined);
+      return true;
+    }
+    if (pick.kind === 'fail') {
+      this.failure = pick.error;
+      if (waiter.waitForReady) return false;
+      waiter.done(undefined, new GrpcError(Status.UNAVAILABLE, `cannot connect to ${this.address}: ${pick.error.message}`));
+      return true;
+    }
+    return false;
+  }
+
+  private setWanted(wanted: boolean): void {
+    for (const s of this.subchannels) s.connection.wanted = wanted;
   }
 
   private withdraw(waiter: Waiter): void {
     if (!this.waiters.delete(waiter) || this.waiters.size > 0) return;
-    this.subchannel.wanted = false;
+    this.setWanted(false);
     if (this.activeCalls === 0) this.idleSince = Date.now();
-  }
-
-  private unavailable(): GrpcError {
-    const cause = this.subchannel.lastFailure?.message ?? 'connection failed';
-    return new GrpcError(Status.UNAVAILABLE, `cannot connect to ${this.address}: ${cause}`);
   }
 
   /**
@@ -217,12 +242,15 @@ export class ConnectionManager {
 
   private checkIdle(): void {
     this.idleTimer = undefined;
-    const state = this.watch.state;
-    if (state === ConnectivityState.IDLE || state === ConnectivityState.SHUTDOWN) return;
+    if (!this.balancer || this.watch.state === ConnectivityState.SHUTDOWN) return;
     if (this.activeCalls > 0 || this.waiters.size > 0) return this.armIdleTimer(this.idleTimeoutMs);
     const idleFor = Date.now() - this.idleSince;
     if (idleFor < this.idleTimeoutMs) return this.armIdleTimer(this.idleTimeoutMs - idleFor);
+    const balancer = this.balancer;
+    this.balancer = undefined;
+    balancer.close();
+    for (const s of [...this.subchannels]) s.release();
+    this.picker = waitPicker;
     this.watch.set(ConnectivityState.IDLE);
-    this.subchannel.disconnect();
   }
 }

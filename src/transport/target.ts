@@ -1,19 +1,22 @@
-/** Where a channel connects: a TCP host and port, or a unix socket path. */
+import { isIP } from 'node:net';
+import { splitHostPort, type Address } from './target-uri.js';
+
+/**
+ * What one subchannel dials: a resolved TCP address or a unix socket path, plus the
+ * channel's :authority and the TLS server name it implies (a resolved IP is no name).
+ */
 export type Target =
-  | { kind: 'tcp'; host: string; port: number; authority: string }
+  | { kind: 'tcp'; host: string; port: number; authority: string; serverName?: string }
   | { kind: 'unix'; path: string; authority: string };
 
-/** Parses "host:port", "[v6]:port", "dns:///host:port", "unix:/path" or "unix:///path". Port defaults to 443. */
-export function parseTarget(target: string): Target {
-  if (target.startsWith('unix:')) {
-    const path = target.slice('unix:'.length).replace(/^\/\//, '');
-    return { kind: 'unix', path, authority: 'localhost' };
+export function dialTarget(address: Address, authority: string): Target {
+  if (address.kind === 'unix') return { kind: 'unix', path: address.path, authority };
+  let serverName: string | undefined;
+  try {
+    const { host } = splitHostPort(authority);
+    if (!isIP(host)) serverName = host;
+  } catch {
+    // An authority that is not host[:port] names no TLS server.
   }
-  const rest = target.replace(/^dns:(?:\/\/[^/]*\/)?/, '');
-  const match = /^(?:\[([^\]]+)\]|([^:/]+))(?::(\d+))?$/.exec(rest);
-  if (!match) throw new Error(`invalid target ${JSON.stringify(target)}: expected host:port, dns:///host:port or unix:/path`);
-  const host = match[1] ?? match[2];
-  const port = match[3] === undefined ? 443 : Number(match[3]);
-  const authority = match[1] ? `[${host}]:${port}` : `${host}:${port}`;
-  return { kind: 'tcp', host, port, authority };
+  return { kind: 'tcp', host: address.host, port: address.port, authority, serverName };
 }

@@ -28,7 +28,7 @@ export function dialTls(raw: net.Socket, target: Target, options: ClientTlsOptio
   const address = target.authority;
   const connectOptions: tls.ConnectionOptions = {
     socket: raw,
-    servername: options.serverNameOverride ?? (target.kind === 'tcp' && !net.isIP(target.host) ? target.host : undefined),
+    servername: options.serverNameOverride ?? (target.kind === 'tcp' ? target.serverName : undefined),
     ca: options.ca,
     cert: options.cert,
     key: options.key,

@@ -1,0 +1,205 @@
+import { CallCredentials as NativeCallCredentials, GrpcError, Metadata as NativeMetadata, Status, type ClientTlsOptions, type ServerTlsOptions } from '../index.js';
+import { toNative, type Metadata } from './metadata.js';
+
+function notYet(what: string): never {
+  throw new Error(`tsgrpc/grpc-js: ${what} is not supported yet; keep using @grpc/grpc-js for programs that need it`);
+}
+
+function bufferOrNull(value: unknown, name: string): void {
+  if (value && !Buffer.isBuffer(value)) throw new TypeError(`${name}, if provided, must be a Buffer.`);
+}
+
+export interface CallMetadataOptions {
+  method_name: string;
+  service_url: string;
+}
+export type CallMetadataGenerator = (options: CallMetadataOptions, callback: (err: Error | null, metadata?: Metadata) => void) => void;
+
+/**
+ * grpc-js's per-call credentials, on the native CallCredentials layer: each
+ * generator runs before a call starts and its metadata is added to the call.
+ * A generator's error fails the call with grpc-js's status (see generatorError).
+ */
+export class CallCredentials {
+  /** @internal: undefined for the empty credentials. */
+  readonly _native: NativeCallCredentials | undefined;
+
+  private constructor(native: NativeCallCredentials | undefined) {
+    this._native = native;
+  }
+
+  static createFromMetadataGenerator(generator: CallMetadataGenerator): CallCredentials {
+    if (typeof generator !== 'function') throw new TypeError('the metadata generator must be a function');
+    return new CallCredentials(NativeCallCredentials.fromMetadataGenerator((context) => new Promise((resolve, reject) => {
+      // grpc-js's service_url names the host without the port.
+      const serviceUrl = context.serviceUrl.replace(/^(https:\/\/(?:\[[^\]]*\]|[^/:]*)):\d+/, '$1');
+      generator({ service_url: serviceUrl, method_name: context.method }, (err, metadata) => {
+        if (metadata !== undefined && metadata !== null) return resolve(toNative(metadata) ?? new NativeMetadata());
+        reject(generatorError(err));
+      });
+    })));
+  }
+
+  static createFromGoogleCredential(_credential: unknown): CallCredentials {
+    return notYet('CallCredentials.createFromGoogleCredential');
+  }
+
+  static createEmpty(): CallCredentials {
+    return new CallCredentials(undefined);
+  }
+
+  compose(other: CallCredentials): CallCredentials {
+    const theirs = callCredentialsOf(other);
+    if (!theirs) return this;
+    return new CallCredentials(this._native ? this._native.compose(theirs) : theirs);
+  }
+}
+
+/**
+ * A generator's error as grpc-js reports it: its own numeric code, else
+ * UNKNOWN; the native layer then turns codes reserved for applications into
+ * INTERNAL (gRFC A54), as grpc-js does.
+ */
+function generatorError(err: Error | null): GrpcError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err?.message ?? 'no metadata';
+  return new GrpcError(typeof code === 'number' ? code : Status.UNKNOWN, `Getting metadata from plugin failed with error: ${message}`);
+}
+
+/** The native credentials of our CallCredentials (any copy of this module), by shape. */
+export function callCredentialsOf(credentials: unknown): NativeCallCredentials | undefined {
+  if (typeof credentials !== 'object' || credentials === null || !('_native' in credentials)) {
+    throw new TypeError('call credentials must be made by tsgrpc/grpc-js (credentials.createFromMetadataGenerator)');
+  }
+  return (credentials as CallCredentials)._native;
+}
+
+/** How a channel connects: plaintext (h2c) or TLS with the given roots and optional client certificate. */
+export class ChannelCredentials {
+  /** Read by shape (see channelTls), so credentials from another copy of this module work too. */
+  readonly _tsgrpcTls: ClientTlsOptions | undefined;
+  /** Call credentials composed in, applied to every call on the channel. */
+  readonly _tsgrpcCall: NativeCallCredentials | undefined;
+
+  protected constructor(tls: ClientTlsOptions | undefined, call?: NativeCallCredentials) {
+    this._tsgrpcTls = tls;
+    this._tsgrpcCall = call;
+  }
+
+  _isSecure(): boolean {
+    return this._tsgrpcTls !== undefined;
+  }
+
+  compose(callCredentials: CallCredentials): ChannelCredentials {
+    if (!this._isSecure()) throw new Error('Cannot compose insecure credentials');
+    const added = callCredentialsOf(callCredentials);
+    if (!added) return this;
+    return new ChannelCredentials(this._tsgrpcTls, this._tsgrpcCall ? this._tsgrpcCall.compose(added) : added);
+  }
+
+  static createInsecure(): ChannelCredentials {
+    return new ChannelCredentials(undefined);
+  }
+
+  static createSsl(rootCerts?: Buffer | null, privateKey?: Buffer | null, certChain?: Buffer | null, verifyOptions?: { checkServerIdentity?: unknown; rejectUnauthorized?: boolean }): ChannelCredentials {
+    bufferOrNull(rootCerts, 'Root certificate');
+    bufferOrNull(privateKey, 'Private key');
+    bufferOrNull(certChain, 'Certificate chain');
+    if (privateKey && !certChain) throw new Error('Private key must be given with accompanying certificate chain');
+    if (!privateKey && certChain) throw new Error('Certificate chain must be given with accompanying private key');
+    if (verifyOptions?.checkServerIdentity !== undefined) notYet('createSsl verifyOptions.checkServerIdentity');
+    if (verifyOptions?.rejectUnauthorized === false) notYet('createSsl verifyOptions.rejectUnauthorized = false');
+    return new ChannelCredentials({ ca: rootCerts ?? undefined, key: privateKey ?? undefined, cert: certChain ?? undefined });
+  }
+
+  static createFromSecureContext(): ChannelCredentials {
+    return notYet('ChannelCredentials.createFromSecureContext');
+  }
+}
+
+/**
+ * The TLS options of any channel credentials: ours (from any copy of this
+ * module) by shape, and @grpc/grpc-js's insecure ones. Secure grpc-js
+ * credentials keep their keys inside a SecureContext we cannot read back.
+ */
+export function channelTls(credentials: unknown): ClientTlsOptions | undefined {
+  const creds = credentials as Partial<ChannelCredentials> | null;
+  if (typeof creds !== 'object' || creds === null || typeof creds._isSecure !== 'function') {
+    throw new TypeError('Channel credentials must be a ChannelCredentials object');
+  }
+  if ('_tsgrpcTls' in creds) return creds._tsgrpcTls;
+  if (!creds._isSecure()) return undefined;
+  return notYet('TLS credentials created by another gRPC library (create them with tsgrpc/grpc-js credentials.createSsl)');
+}
+
+/** The call credentials composed into channel credentials, if any. */
+export function channelCallCredentials(credentials: unknown): NativeCallCredentials | undefined {
+  return (credentials as Partial<ChannelCredentials>)._tsgrpcCall;
+}
+
+export interface KeyCertPair {
+  private_key: Buffer;
+  cert_chain: Buffer;
+}
+
+export class ServerCredentials {
+  readonly _tsgrpcTls: ServerTlsOptions | undefined;
+
+  protected constructor(tls: ServerTlsOptions | undefined) {
+    this._tsgrpcTls = tls;
+  }
+
+  _isSecure(): boolean {
+    return this._tsgrpcTls !== undefined;
+  }
+
+  static createInsecure(): ServerCredentials {
+    return new ServerCredentials(undefined);
+  }
+
+  static createSsl(rootCerts: Buffer | null, keyCertPairs: KeyCertPair[], checkClientCertificate = false): ServerCredentials {
+    if (rootCerts !== null && !Buffer.isBuffer(rootCerts)) throw new TypeError('rootCerts must be null or a Buffer');
+    if (!Array.isArray(keyCertPairs)) throw new TypeError('keyCertPairs must be an array');
+    if (typeof checkClientCertificate !== 'boolean') throw new TypeError('checkClientCertificate must be a boolean');
+    keyCertPairs.forEach((pair, i) => {
+      if (pair === null || typeof pair !== 'object') throw new TypeError(`keyCertPair[${i}] must be an object`);
+      if (!Buffer.isBuffer(pair.private_key)) throw new TypeError(`keyCertPair[${i}].private_key must be a Buffer`);
+      if (!Buffer.isBuffer(pair.cert_chain)) throw new TypeError(`keyCertPair[${i}].cert_chain must be a Buffer`);
+    });
+    if (keyCertPairs.length !== 1) notYet(`ServerCredentials.createSsl with ${keyCertPairs.length} key/certificate pairs (exactly one is supported)`);
+    if (checkClientCertificate && rootCerts === null) notYet('checkClientCertificate without rootCerts (system roots for client certificates)');
+    const [pair] = keyCertPairs;
+    return new ServerCredentials({
+      key: pair.private_key,
+      cert: pair.cert_chain,
+      ca: rootCerts ?? undefined,
+      requestClientCert: checkClientCertificate,
+    });
+  }
+}
+
+/** Server TLS options from our ServerCredentials (any copy) or grpc-js's insecure ones. */
+export function serverTls(credentials: unknown): ServerTlsOptions | undefined {
+  const creds = credentials as Partial<ServerCredentials> | null;
+  if (typeof creds !== 'object' || creds === null || typeof creds._isSecure !== 'function') {
+    throw new TypeError('creds must be a ServerCredentials object');
+  }
+  if ('_tsgrpcTls' in creds) return creds._tsgrpcTls;
+  if (!creds._isSecure()) return undefined;
+  return notYet('TLS server credentials created by another gRPC library (create them with tsgrpc/grpc-js ServerCredentials.createSsl)');
+}
+
+/** grpc-js's `credentials` namespace object. */
+export const credentials = {
+  createInsecure: ChannelCredentials.createInsecure,
+  createSsl: ChannelCredentials.createSsl,
+  createFromSecureContext: ChannelCredentials.createFromSecureContext,
+  createFromMetadataGenerator: CallCredentials.createFromMetadataGenerator,
+  createFromGoogleCredential: CallCredentials.createFromGoogleCredential,
+  combineChannelCredentials(channel: ChannelCredentials, ...call: CallCredentials[]): ChannelCredentials {
+    return call.reduce((acc, c) => acc.compose(c), channel);
+  },
+  combineCallCredentials(first: CallCredentials, ...rest: CallCredentials[]): CallCredentials {
+    return rest.reduce((acc, c) => acc.compose(c), first);
+  },
+};
