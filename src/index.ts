@@ -6,8 +6,8 @@
 export * from './wire/status.js';
 export * from './wire/metadata.js';
 export { GrpcError } from './wire/error.js';
-export { FrameDecoder, encodeFrame, framePrefix } from './wire/frame.js';
-export type { MessageCodec, MethodDefinition, ServiceDefinition } from './service.js';
+export { FrameDecoder, encodeFrame, framePrefix, type FrameDecoderOptions } from './wire/frame.js';
+export type { CallKind, MessageCodec, MethodDefinition, ServiceDefinition } from './service.js';
 export { defineService, type MethodSpec } from './codecs/define-service.js';
 export { protobufEsCodec, protobufEsService } from './codecs/protobuf-es.js';
 export type { ProtobufEsRuntime, ProtobufEsSchema, ProtobufEsServiceDesc } from './codecs/protobuf-es.js';
@@ -33,12 +33,12 @@ export type { ProtoPackage, LoadOptions, ProtoSource } from './protobuf/load.js'
 export { messageCodec } from './protobuf/codec.js';
 export type { CodecOptions } from './protobuf/codec.js';
 export { DEFAULT_MESSAGE_OPTIONS } from './protobuf/options.js';
-export type { MessageOptions, ParseOptions } from './protobuf/options.js';
+export type { MessageOptions, ParseOptions, ResolvedMessageOptions } from './protobuf/options.js';
 export { parseTimeout, encodeTimeout } from './wire/timeout.js';
 export { percentEncode, percentDecode } from './wire/percent.js';
 export type { RichStatus } from './wire/status-details.js';
 export { encodeStatusDetails, decodeStatusDetails } from './wire/status-details.js';
-export type { ServiceImplementation, UnaryHandler, ServerStreamHandler, ClientStreamHandler, BidiHandler } from './server/handlers.js';
+export type { AnyHandler, ServiceImplementation, UnaryHandler, ServerStreamHandler, ClientStreamHandler, BidiHandler } from './server/handlers.js';
 export type { ClientTlsOptions } from './transport/client-connection.js';
 export type { ServerTlsOptions } from './server/server.js';
 export { generateTypeScript, type GenerateOptions } from './protobuf/codegen.js';
@@ -53,3 +53,6 @@ export { registerLoadBalancer, loadBalancerFactory, waitPicker, failPicker, read
 export type { LoadBalancer, LoadBalancerFactory, BalancerHelper, SubchannelHandle, Picker, Pick } from './transport/load-balancer.js';
 export { parseServiceConfig } from './transport/service-config.js';
 export type { ServiceConfig, MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling, LoadBalancingChoice } from './transport/service-config.js';
+export { EVENT_CHANNELS, observe } from './observability/events.js';
+export type { CallEvent, CallMessageEvent, ConnectionEvent, Observer } from './observability/events.js';
+export { setTraceSink, setTracers, type LogSink } from './observability/trace.js';

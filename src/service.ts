@@ -1,6 +1,8 @@
 /** How one message type becomes bytes and back: the whole of what tsgrpc needs from a codec. */
 export interface MessageCodec<T = any> {
+  /** Turns a message into its wire bytes; throw for a value that cannot be sent. */
   serialize(value: T): Uint8Array;
+  /** Parses wire bytes; throw for bytes that are not a valid message. */
   deserialize(bytes: Uint8Array): T;
 }
 
@@ -10,17 +12,25 @@ export interface MethodDefinition<Req = any, Res = any> {
   name: string;
   /** The HTTP/2 :path, e.g. "/grpc.testing.TestService/UnaryCall". */
   path: string;
+  /** The client sends a stream of requests. */
   requestStream: boolean;
+  /** The server sends a stream of responses. */
   responseStream: boolean;
+  /** Request to bytes. */
   serializeRequest(value: Req): Uint8Array;
+  /** Bytes to request. */
   deserializeRequest(bytes: Uint8Array): Req;
+  /** Response to bytes. */
   serializeResponse(value: Res): Uint8Array;
+  /** Bytes to response. */
   deserializeResponse(bytes: Uint8Array): Res;
 }
 
+/** A service: its name and methods. loadProto(), defineService(), the codec adapters and generated code all produce one. */
 export interface ServiceDefinition {
   /** Fully-qualified service name, e.g. "grpc.testing.TestService". */
   name: string;
+  /** Its methods, keyed by their declared names ("UnaryCall"). */
   methods: Record<string, MethodDefinition>;
   /**
    * Serialized google.protobuf.FileDescriptorProtos: the file declaring this service and every file it
@@ -32,6 +42,7 @@ export interface ServiceDefinition {
   fileDescriptors?: () => Uint8Array[];
 }
 
+/** A method's streaming shape. */
 export type CallKind = 'unary' | 'serverStream' | 'clientStream' | 'bidi';
 
 export function callKind(method: MethodDefinition): CallKind {

@@ -104,8 +104,11 @@ describe('a storm of cancelled calls does not fail the calls next to it (our ser
   const NORMAL_WORKERS = 8;
 
   it(`${CANCELS} cancels with normal calls running alongside give zero failed normal calls`, { timeout: 120_000 }, async () => {
-    // nghttp2's own reset limit, as Node 20 servers (and most others) run with; ours raises it where Node allows.
-    const p = await startProbe(supportsStreamResetLimits() ? { streamResetBurst: 1000, streamResetRate: 33 } : {});
+    // On Node 20 the server runs with nghttp2's own reset limit (about 1,000, then GOAWAY; Node 20 keeps serving the
+    // streams it already has), so the storm crosses it and new calls move to a new connection. Node 22.10+ lets the
+    // server raise the limit, and its defaults keep a storm like this one under it: past the limit, Node 22+ destroys
+    // the connection and every call still on it (the rapid-reset defence working as intended, not what this tests).
+    const p = await startProbe();
     let connections = 0;
     for (const listener of (p.server as unknown as { listeners: http2.Http2Server[] }).listeners) listener.on('session', () => connections++);
     try {
@@ -151,8 +154,9 @@ describe('a storm of cancelled calls does not fail the calls next to it (our ser
       expect(wrongStatus.slice(0, 5)).toEqual([]);
       expect(failures.slice(0, 5), `${failures.length} of ${normalCalls} normal calls failed`).toEqual([]);
       expect(normalCalls).toBeGreaterThan(NORMAL_WORKERS);
-      // The storm did make nghttp2 send GOAWAY (a new connection followed), or the test proved nothing.
-      expect(connections, 'the cancels never crossed nghttp2\'s reset limit').toBeGreaterThan(1);
+      // Node 20: the storm did make nghttp2 send GOAWAY (a new connection followed), or the test proved nothing.
+      if (!supportsStreamResetLimits()) expect(connections, 'the cancels never crossed nghttp2\'s reset limit').toBeGreaterThan(1);
+      else expect(connections, 'the storm stayed under the server\'s reset limit').toBe(1);
     } finally {
       await p.close();
     }

@@ -246,9 +246,10 @@ describe('package export', () => {
   it('"tsgrpc/grpc-js" resolves through package.json exports to the built module, which serves and calls', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tsgrpc-export-'));
     try {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json'), '--outDir', path.join(dir, 'dist')], { stdio: 'pipe' });
-      cpSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+      // The package's own build (scripts/build-package.mjs), in a copy of the repo's sources.
+      for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts']) cpSync(path.join(ROOT, file), path.join(dir, file), { recursive: true });
       symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+      execFileSync(process.execPath, [path.join(dir, 'scripts/build-package.mjs')], { cwd: dir, stdio: 'pipe', timeout: 120_000 });
       // Our own proto, described by hand as grpc-js service objects, so the script needs no loader.
       writeFileSync(path.join(dir, 'check.mjs'), `
         import * as grpc from 'tsgrpc/grpc-js';
@@ -265,6 +266,12 @@ describe('package export', () => {
       `);
       const out = execFileSync(process.execPath, ['check.mjs'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
       expect(out.trim()).toBe('pong!');
+      // And through require(), to the same classes the ES module entry re-exports.
+      writeFileSync(path.join(dir, 'check.cjs'), `
+        const viaRequire = require('tsgrpc/grpc-js');
+        import('tsgrpc/grpc-js').then((viaImport) => console.log(viaImport.Server === viaRequire.Server && typeof viaRequire.Server));
+      `);
+      expect(execFileSync(process.execPath, ['check.cjs'], { cwd: dir, encoding: 'utf8', timeout: 20_000 }).trim()).toBe('function');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,9 @@ import type { Compressor } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { Status } from '../wire/status.js';
+import { http2ErrorName } from '../wire/http2-errors.js';
+import { clientCallProbe, type CallProbe } from '../observability/events.js';
+import { isTracing, trace } from '../observability/trace.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
 import { MessageReader, drained, writeMessage, type CompressedMessage } from '../transport/message-io.js';
 import { nonGrpcResponse, rstStatus, statusFromTrailers, wasNeverProcessed } from './call-status.js';
@@ -19,8 +22,8 @@ export interface CallStream {
   write(bytes: Uint8Array, compressor: Compressor | undefined, last: boolean): Promise<void>;
   /** Half-closes: no more requests. */
   end(): void;
-  /** Resets the stream with RST_STREAM(CANCEL); nothing is reported afterwards. */
-  cancel(): void;
+  /** Resets the stream with RST_STREAM(CANCEL); nothing is reported afterwards. `reason` is the call's status. */
+  cancel(reason: GrpcError): void;
   pause(): void;
   resume(): void;
 }
@@ -59,6 +62,8 @@ export interface AttemptListener<Res> extends ResponseListener<Res> {
 /** What every attempt of one call shares. */
 export interface AttemptSetup<Res> {
   readonly connection: ConnectionManager;
+  /** The method path, `/package.Service/Method`. */
+  readonly path: string;
   readonly maxReceiveMessageSize: number;
   /** Absolute deadline (ms since the epoch), if any. */
   readonly deadlineAt: number | undefined;
@@ -95,6 +100,8 @@ export class CallAttempt<Res> implements CallStream {
   private withdraw: (() => void) | undefined;
   private reader: MessageReader<Res> | undefined;
   private streamError: Error | undefined;
+  /** Counts messages and reports the outcome, only while someone observes client calls. */
+  private probe: CallProbe | undefined;
 
   constructor(private readonly setup: AttemptSetup<Res>, private readonly listener: AttemptListener<Res>) {}
 
@@ -104,6 +111,7 @@ export class CallAttempt<Res> implements CallStream {
 
   start(): void {
     const { connection } = this.setup;
+    this.probe = clientCallProbe(this.setup.path, connection.address);
     const session = connection.readySession();
     if (session) return this.open(session);
     this.withdraw = connection.waitForSession(this.setup.waitForReady, (ready, error) => {
@@ -136,7 +144,7 @@ export class CallAttempt<Res> implements CallStream {
     const queued = this.listener.writtenBeforeOpen();
     for (let i = 0; i < queued.length; i++) {
       const [bytes, compressor] = queued[i];
-      writeMessage(stream, bytes, compressor, requestComplete && i === queued.length - 1);
+      writeMessage(stream, bytes, compressor, requestComplete && i === queued.length - 1, this.probe);
     }
     if (requestComplete && queued.length === 0) stream.end();
   }
@@ -145,7 +153,7 @@ export class CallAttempt<Res> implements CallStream {
     const stream = this.stream;
     if (this.done || this.halfClosed || !stream) return RESOLVED;
     if (last) this.halfClosed = true;
-    return drained(stream, writeMessage(stream, bytes, compressor, last));
+    return drained(stream, writeMessage(stream, bytes, compressor, last, this.probe));
   }
 
   /** Half-closes; before the stream opens, marks the request complete so that it opens half-closed. */
@@ -155,11 +163,12 @@ export class CallAttempt<Res> implements CallStream {
     this.stream?.end();
   }
 
-  cancel(): void {
+  cancel(reason: GrpcError): void {
     if (this.done) return;
     this.done = true;
     this.withdraw?.();
     this.reset();
+    this.probe?.end(reason.code, reason.details);
   }
 
   pause(): void {
@@ -174,6 +183,7 @@ export class CallAttempt<Res> implements CallStream {
   private reset(): void {
     const stream = this.stream;
     if (!stream || stream.destroyed) return;
+    if (isTracing('transport')) trace('transport', `${this.setup.path} to ${this.setup.connection.address}: sending RST_STREAM(CANCEL) on stream ${stream.id}`);
     this.halfClosed = true;
     if (this.aborter) this.aborter.abort();
     else stream.close(NGHTTP2_CANCEL);
@@ -189,6 +199,7 @@ export class CallAttempt<Res> implements CallStream {
   private report(error: GrpcError | undefined, trailers: Metadata | undefined, neverProcessed: boolean): void {
     if (this.done) return;
     this.done = true;
+    this.probe?.end(error ? error.code : Status.OK, error ? error.details : '');
     const pushback = this.trailerHeaders?.['grpc-retry-pushback-ms'] as string | undefined;
     this.listener.ended({ error, trailers: trailers ?? error?.metadata ?? new Metadata(), neverProcessed, pushback });
   }
@@ -199,10 +210,14 @@ export class CallAttempt<Res> implements CallStream {
       setup.maxReceiveMessageSize,
       setup.deserialize,
       (message, compressed, size) => {
-        if (!this.done) listener.message(message, compressed, size);
+        if (this.done) return;
+        this.probe?.received(size);
+        listener.message(message, compressed, size);
       },
       setup.keepsCompressed ? (message, size) => {
-        if (!this.done) listener.compressedMessage(message, size);
+        if (this.done) return;
+        this.probe?.received(size);
+        listener.compressedMessage(message, size);
       } : undefined,
     );
     // Shared listeners that find the attempt on the stream: closures would cost a few hundred bytes per call.
@@ -231,6 +246,7 @@ export class CallAttempt<Res> implements CallStream {
     } catch (err) {
       return this.fail(new GrpcError(Status.INTERNAL, `server used an unsupported grpc-encoding: ${(err as Error).message}`));
     }
+    this.probe?.headers();
     this.listener.headers(rawHeaders);
   }
 
@@ -264,6 +280,9 @@ export class CallAttempt<Res> implements CallStream {
     setup.connection.callEnded(session);
     if (this.done) return;
     if (this.trailerHeaders) return this.endWithTrailers();
+    if (stream.rstCode !== NGHTTP2_NO_ERROR && isTracing('transport')) {
+      trace('transport', `${setup.path} to ${setup.connection.address}: stream ${stream.id} reset with ${http2ErrorName(stream.rstCode)}`);
+    }
     const streamError = this.streamError;
     // A response that ended cleanly but without trailers: the HTTP status decides.
     if (stream.rstCode === NGHTTP2_NO_ERROR && this.httpStatus !== 0 && !session.destroyed && !streamError) return this.finishFromTrailers();

@@ -28,6 +28,7 @@ export type MetadataGenerator = (context: CallCredentialsContext) => Metadata | 
 export class CallCredentials {
   private constructor(private readonly generators: readonly MetadataGenerator[]) {}
 
+  /** Credentials that run `generator` before each call and add the metadata it returns (e.g. a fresh token). */
   static fromMetadataGenerator(generator: MetadataGenerator): CallCredentials {
     return new CallCredentials([generator]);
   }
@@ -50,6 +51,7 @@ export class CallCredentials {
     return new CallCredentials([...this.generators, ...other.generators]);
   }
 
+  /** Runs every generator, in order, for one call and merges their metadata. Rejects if one of them fails. */
   async generateMetadata(context: CallCredentialsContext): Promise<Metadata> {
     const out = new Metadata();
     for (const generate of this.generators) {

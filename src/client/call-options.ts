@@ -2,6 +2,7 @@ import type { Metadata } from '../wire/metadata.js';
 import type { CallCredentials } from './call-credentials.js';
 import type { ClientInterceptor } from './interceptors.js';
 
+/** Per-call options, the last argument of every stub and Channel method. */
 export interface CallOptions {
   /** Milliseconds the call may take; sent as grpc-timeout and enforced here too. */
   timeout?: number;

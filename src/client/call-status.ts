@@ -3,6 +3,7 @@ import { GrpcError } from '../wire/error.js';
 import { Metadata } from '../wire/metadata.js';
 import { percentDecode } from '../wire/percent.js';
 import { Status, parseStatusCode, statusFromHttp } from '../wire/status.js';
+import { http2ErrorName } from '../wire/http2-errors.js';
 
 /**
  * How a client call's final status is decided, from whatever ended it:
@@ -91,7 +92,7 @@ export function rstStatus(
   if (code === C.NGHTTP2_NO_ERROR) {
     return new GrpcError(Status.INTERNAL, 'the server closed the stream (RST_STREAM NO_ERROR) before sending a status');
   }
-  return new GrpcError(Status.INTERNAL, `the server reset the stream with HTTP/2 error code ${code}${cause ? `: ${cause.message}` : ''}`);
+  return new GrpcError(Status.INTERNAL, `the server reset the stream with ${http2ErrorName(code)}${cause ? `: ${cause.message}` : ''}`);
 }
 
 /**

@@ -20,7 +20,9 @@ import { SingleResponse } from './single-response.js';
 import { BidiStream, ResponseStream } from './streams.js';
 import { MessageWithOptions, type RequestSource } from './write-options.js';
 
+/** Options for a Channel: TLS, message size limits, connection backoff and keepalive, interceptors and credentials. */
 export interface ChannelOptions {
+  /** Connect with TLS (optionally mTLS); plaintext HTTP/2 (h2c) without it. */
   tls?: ClientTlsOptions;
   /** Largest response message accepted, in bytes (default 4 MiB; Infinity: no limit). */
   maxReceiveMessageSize?: number;
@@ -28,6 +30,7 @@ export interface ChannelOptions {
   maxSendMessageSize?: number;
   /** Reconnect backoff bounds (defaults 1 s and 120 s). */
   initialBackoffMs?: number;
+  /** Upper bound of the reconnect backoff (default 120 s). */
   maxBackoffMs?: number;
   /** How long connecting may take, up to the server's HTTP/2 SETTINGS (default 20 s). */
   connectTimeoutMs?: number;
@@ -132,6 +135,11 @@ export class Channel {
   private readonly interceptors: readonly ClientInterceptor[];
   private readonly options: ChannelOptions;
 
+  /**
+   * A channel to `target`; it connects on the first call (or getState(true) or waitForReady()).
+   * @param target Where to connect: "host:port", "[v6]:port", "dns:///host:port" or "unix:/path" (port 443 when omitted).
+   * @param options Connection and call defaults; invalid values throw here rather than being ignored.
+   */
   constructor(readonly target: string, options: ChannelOptions = {}) {
     checkOptions(options);
     this.options = options;
@@ -160,6 +168,7 @@ export class Channel {
     this.interceptors = interceptors;
   }
 
+  /** Makes a unary call: one request, one response. Rejects with a GrpcError for any status but OK. */
   unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const call = this.singleResponseCall(method, options, resolve, reject);
@@ -167,6 +176,7 @@ export class Channel {
     });
   }
 
+  /** Makes a server-streaming call: one request; iterate the returned stream for the responses. */
   serverStream<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): ResponseStream<Res> {
     const stream = new ResponseStream<Res>();
     const call = this.createCall(method, options, stream.sink());
@@ -187,6 +197,7 @@ export class Channel {
     });
   }
 
+  /** Starts a bidirectional call: write() requests and end(), and iterate the responses as they come. */
   bidi<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions = {}): BidiStream<Req, Res> {
     const stream = new BidiStream<Req, Res>();
     const call = this.createCall(method, options, stream.sink());

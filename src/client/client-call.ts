@@ -96,6 +96,10 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
     }
   }
 
+  get path(): string {
+    return this.method.path;
+  }
+
   get isFinished(): boolean {
     return this.finished;
   }
@@ -183,7 +187,7 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
   /** Cancels the call: the stream is reset with CANCEL and the sink ends with `error`. */
   cancelWith(error: GrpcError): void {
     if (this.finished) return;
-    this.streams.cancel();
+    this.streams.cancel(error);
     this.finish(error);
   }
 

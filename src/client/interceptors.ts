@@ -6,14 +6,19 @@ import type { CallOptions } from './call-options.js';
 
 /** How a call ended: `error` is undefined for OK. */
 export interface ClientCallStatus {
+  /** The call's error; undefined when it ended OK. */
   error: GrpcError | undefined;
+  /** The trailing metadata the server sent with the status. */
   trailers: Metadata;
 }
 
 /** What comes back on a call, in this order: headers (at most once), messages, then exactly one status. */
 export interface CallListener<Res = any> {
+  /** The response headers' metadata. */
   onReceiveMetadata(metadata: Metadata): void;
+  /** One response message. */
   onReceiveMessage(message: Res): void;
+  /** The call ended; nothing follows. */
   onReceiveStatus(status: ClientCallStatus): void;
 }
 
@@ -22,16 +27,21 @@ export interface CallListener<Res = any> {
  * out on a call. start() comes first; the others may follow in any order.
  */
 export interface OutgoingCall<Req = any, Res = any> {
+  /** Starts the call with request metadata; `listener` hears what comes back. */
   start(metadata: Metadata, listener: CallListener<Res>): void;
   /** Resolves when the transport can take more (backpressure). */
   sendMessage(message: Req, compress?: boolean): Promise<void>;
+  /** No more requests. */
   halfClose(): void;
+  /** Cancels the call: the stream is reset and the listener gets `error` as the status. */
   cancel(error: GrpcError): void;
 }
 
 /** What an interceptor knows about the call it is given. */
 export interface ClientCallInfo<Req = any, Res = any> {
+  /** The method being called. */
   readonly method: MethodDefinition<Req, Res>;
+  /** Its streaming shape. */
   readonly kind: CallKind;
   /** The channel's target, as given to `new Channel()`. */
   readonly target: string;
@@ -57,13 +67,19 @@ export type ClientInterceptor = (call: ClientCallInfo, next: () => OutgoingCall)
  * `next` before they return or settle.
  */
 export interface ClientHooks<Req = any, Res = any> {
+  /** The call starts with this request metadata. */
   start?(metadata: Metadata, next: (metadata: Metadata) => void): void | Promise<void>;
+  /** A request message goes out. */
   sendMessage?(message: Req, next: (message: Req) => void): void | Promise<void>;
+  /** The client has no more requests. */
   halfClose?(next: () => void): void | Promise<void>;
   /** Runs at once (never queued): a cancel must not wait behind a slow hook. */
   cancel?(error: GrpcError, next: (error: GrpcError) => void): void;
+  /** Response headers came in. */
   onReceiveMetadata?(metadata: Metadata, next: (metadata: Metadata) => void): void | Promise<void>;
+  /** A response message came in. */
   onReceiveMessage?(message: Res, next: (message: Res) => void): void | Promise<void>;
+  /** The call ended with this status. */
   onReceiveStatus?(status: ClientCallStatus, next: (status: ClientCallStatus) => void): void | Promise<void>;
 }
 

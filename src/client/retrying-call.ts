@@ -1,5 +1,7 @@
 import type http2 from 'node:http2';
 import type { Compressor } from '../wire/compression.js';
+import { GrpcError } from '../wire/error.js';
+import { isTracing, trace } from '../observability/trace.js';
 import { Status } from '../wire/status.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
 import type { CompressedMessage } from '../transport/message-io.js';
@@ -11,11 +13,14 @@ import { RequestLog } from './request-log.js';
 import { parsePushback, retryDelayMs } from './retry-throttle.js';
 
 const RESOLVED = Promise.resolve();
+/** The status observers see for a hedged attempt cancelled because another one settled the call. */
+const LOST_HEDGE = new GrpcError(Status.CANCELLED, 'another attempt of the call settled it');
 
 /** Attempt number n's setup: the call's, plus `grpc-previous-rpc-attempts` from the second attempt on. */
 class NumberedSetup<Res> implements AttemptSetup<Res> {
   constructor(private readonly base: AttemptSetup<Res>, private readonly previous: number) {}
   get connection() { return this.base.connection; }
+  get path() { return this.base.path; }
   get maxReceiveMessageSize() { return this.base.maxReceiveMessageSize; }
   get deadlineAt() { return this.base.deadlineAt; }
   get keepsCompressed() { return this.base.keepsCompressed; }
@@ -109,11 +114,11 @@ export class RetryingCall<Res> implements CallStream {
     for (const a of this.live) a.stream.end();
   }
 
-  cancel(): void {
+  cancel(reason: GrpcError): void {
     this.finished = true;
     clearTimeout(this.timer);
     this.release();
-    for (const a of this.live) a.stream.cancel();
+    for (const a of this.live) a.stream.cancel(reason);
     this.live.clear();
   }
 
@@ -149,6 +154,7 @@ export class RetryingCall<Res> implements CallStream {
     if (this.committed && this.committed !== attempt) return;
     if (outcome.neverProcessed && !this.transparentRetried && !this.log.dropped && !this.committed) {
       this.transparentRetried = true;
+      if (isTracing('call')) trace('call', `${this.setup.path} to ${this.setup.connection.address}: retrying transparently (${outcome.error?.message})`);
       this.launch(attempt.number);
       return;
     }
@@ -180,6 +186,7 @@ export class RetryingCall<Res> implements CallStream {
     const delay = pushback ?? retryDelayMs(++this.retries, this.policy.retry!);
     // A retry that could only start after the deadline (or after a delay no timer can wait) is no retry.
     if (!this.fitsBeforeDeadline(delay)) return this.finish(outcome);
+    if (isTracing('call')) trace('call', `${this.setup.path} to ${this.setup.connection.address}: retry ${this.retries} in ${Math.round(delay)} ms after ${outcome.error?.message}`);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.finished) this.startAttempt();
@@ -229,7 +236,7 @@ export class RetryingCall<Res> implements CallStream {
     this.committed = attempt;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const other of this.live) if (other !== attempt) other.stream.cancel();
+    for (const other of this.live) if (other !== attempt) other.stream.cancel(LOST_HEDGE);
     this.live.clear();
     this.live.add(attempt);
     if (attempt.stream.opened) this.release();
@@ -266,7 +273,7 @@ export class RetryingCall<Res> implements CallStream {
     clearTimeout(this.timer);
     this.release();
     // A final status ends the hedges still running.
-    for (const a of this.live) a.stream.cancel();
+    for (const a of this.live) a.stream.cancel(LOST_HEDGE);
     this.live.clear();
     this.listener.ended(outcome);
   }

@@ -47,6 +47,7 @@ class Later<T> {
  * throws the call's GrpcError at the end, plus headers, trailers and cancel().
  */
 export class ResponseStream<Res> implements AsyncIterable<Res> {
+  /** @internal */
   protected call!: CallHandle<any>;
   // Compressed responses wait here compressed; they are inflated one at a time as the application reads.
   private readonly queue = new AsyncQueue<Res, Res | CompressedMessage<Res>>({
@@ -63,8 +64,10 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
    * waits until they open, since one may still fail (e.g. inflate past the limit).
    */
   private okHeld = false;
+  /** Whether the last response read arrived compressed. */
   lastMessageCompressed = false;
 
+  /** @internal Streams are made by Channel and the stubs. */
   constructor() {
     this.queue.onDrain = () => this.call.resume();
     this.queue.onReturn = () => {
@@ -94,7 +97,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
     this.statusValue.resolve();
   }
 
-  /** The sink handed to the call that feeds this stream. */
+  /** @internal The sink handed to the call that feeds this stream. */
   sink(): ResponseSink<Res> {
     return {
       wantsTrailers: true,
@@ -119,6 +122,7 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
     };
   }
 
+  /** @internal */
   attach(call: CallHandle<any>): this {
     this.call = call;
     return this;
@@ -139,10 +143,12 @@ export class ResponseStream<Res> implements AsyncIterable<Res> {
     return this.statusValue.get();
   }
 
+  /** Cancels the call: the stream is reset, and reading fails with CANCELLED and `reason`. */
   cancel(reason = 'call cancelled by the client'): void {
     this.call.cancelWith(new GrpcError(Status.CANCELLED, reason));
   }
 
+  /** Iterates the responses; throws the call's GrpcError after the last one if it did not end OK. Breaking out of the loop cancels the call. */
   [Symbol.asyncIterator](): AsyncIterator<Res> {
     return this.queue;
   }

@@ -1,4 +1,6 @@
 import type { Compressor } from '../wire/compression.js';
+import type { GrpcError } from '../wire/error.js';
+import { isTracing, trace } from '../observability/trace.js';
 import type { CompressedMessage } from '../transport/message-io.js';
 import {
   CallAttempt, type AttemptListener, type AttemptOutcome, type AttemptSetup, type CallStream, type QueuedWrite, type ResponseListener,
@@ -68,9 +70,9 @@ export class TransparentRetry<Res> extends RequestLog implements CallStream, Att
     this.attempt?.end();
   }
 
-  cancel(): void {
+  cancel(reason: GrpcError): void {
     this.commit();
-    this.attempt?.cancel();
+    this.attempt?.cancel(reason);
   }
 
   pause(): void {
@@ -103,6 +105,7 @@ export class TransparentRetry<Res> extends RequestLog implements CallStream, Att
   ended(outcome: AttemptOutcome): void {
     if (outcome.neverProcessed && !this.committed && !this.retried) {
       this.retried = true;
+      if (isTracing('call')) trace('call', `${this.setup.path} to ${this.setup.connection.address}: retrying transparently (${outcome.error?.message})`);
       return this.startAttempt();
     }
     this.commit();

@@ -6,6 +6,11 @@ export interface WriteOptions {
 
 /** A request message with its own write options, as a client-streaming request source may yield it. */
 export class MessageWithOptions<T> {
+  /**
+   * Use withWriteOptions() rather than this directly.
+   * @param message The request.
+   * @param options How to send it.
+   */
   constructor(readonly message: T, readonly options: WriteOptions) {}
 }
 

@@ -5,10 +5,15 @@
  */
 import type { MessageCodec, MethodDefinition, ServiceDefinition } from '../service.js';
 
+/** One method for defineService(): its codecs and streaming shape. */
 export interface MethodSpec<Req = any, Res = any> {
+  /** The client sends a stream of requests (default false). */
   requestStream?: boolean;
+  /** The server sends a stream of responses (default false). */
   responseStream?: boolean;
+  /** How requests become bytes and back. */
   request: MessageCodec<Req>;
+  /** How responses become bytes and back. */
   response: MessageCodec<Res>;
 }
 

@@ -12,9 +12,13 @@
 import type { MessageCodec, ServiceDefinition } from '../service.js';
 import { defineService, type MethodSpec } from './define-service.js';
 
+/** The three @bufbuild/protobuf functions the codec uses, passed in so that tsgrpc does not import protobuf-es. */
 export interface ProtobufEsRuntime {
+  /** Makes a message of `schema` from an init object. */
   create(schema: any, init?: any): any;
+  /** Serializes a message. */
   toBinary(schema: any, message: any): Uint8Array;
+  /** Parses a message. */
   fromBinary(schema: any, bytes: Uint8Array): any;
   /** google.protobuf.FileDescriptorProto's schema: lets the service carry its files for reflection. */
   FileDescriptorProtoSchema?: any;
@@ -28,21 +32,30 @@ interface ProtobufEsFile {
 
 /** The parts of a generated message schema (GenMessage) the codec reads. */
 export interface ProtobufEsSchema {
+  /** The fully-qualified message name, e.g. "pkg.Order". */
   readonly typeName: string;
 }
 
 /** The parts of a generated service descriptor (GenService) the adapter reads. */
 export interface ProtobufEsServiceDesc {
+  /** The fully-qualified service name, e.g. "pkg.Shop". */
   readonly typeName: string;
+  /** The file it was declared in, when the generated code gives it (reflection serves it). */
   readonly file?: ProtobufEsFile;
+  /** Its methods, as protobuf-es generated them. */
   readonly methods: readonly {
+    /** The method name as declared. */
     readonly name: string;
+    /** The streaming shape. */
     readonly methodKind: 'unary' | 'server_streaming' | 'client_streaming' | 'bidi_streaming';
+    /** The request message schema. */
     readonly input: ProtobufEsSchema;
+    /** The response message schema. */
     readonly output: ProtobufEsSchema;
   }[];
 }
 
+/** A codec for one protobuf-es message schema. Serializing accepts a message or a plain init object (completed with `create`). */
 export function protobufEsCodec<T = any>(schema: ProtobufEsSchema, runtime: ProtobufEsRuntime): MessageCodec<T> {
   const { create, toBinary, fromBinary } = runtime;
   return {
@@ -51,6 +64,7 @@ export function protobufEsCodec<T = any>(schema: ProtobufEsSchema, runtime: Prot
   };
 }
 
+/** A ServiceDefinition from a protobuf-es generated service descriptor, for Server.addService() and createClient(). */
 export function protobufEsService(service: ProtobufEsServiceDesc, runtime: ProtobufEsRuntime): ServiceDefinition {
   const methods: Record<string, MethodSpec> = {};
   for (const m of service.methods) {

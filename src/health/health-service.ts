@@ -23,7 +23,9 @@ interface HealthCheckRequest {
  * service name "" stands for the whole server.
  */
 export class HealthService {
+  /** The grpc.health.v1.Health service definition. */
   readonly definition = healthServiceDefinition();
+  /** Its handlers (Check and Watch); addTo() registers both on a server. */
   readonly implementation: ServiceImplementation = {
     Check: (request: HealthCheckRequest) => this.check(request),
     Watch: (request: HealthCheckRequest, ctx: ServerCallContext) => this.watch(request, ctx),

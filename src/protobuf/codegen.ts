@@ -11,6 +11,7 @@ import { resolveMessageOptions, type MessageOptions, type ResolvedMessageOptions
 import { protobufjs as pb, type Protobuf } from './runtime.js';
 import { lowerCamel } from '../service.js';
 
+/** Options of generateTypeScript() and the tsgrpc-gen CLI: the message options the generated types follow, and where to find files. */
 export interface GenerateOptions extends Omit<MessageOptions, 'json'> {
   /** Folders searched for the files and their imports, in order. */
   includeDirs?: string[];
@@ -74,6 +75,7 @@ function shapeOf(options: GenerateOptions): Shape {
   return { ...resolveMessageOptions({ ...options }, GENERATE_ONLY), importFrom: options.importFrom ?? 'tsgrpc' };
 }
 
+/** Generates one TypeScript module with the message types, typed service definitions, client and handler types of the given .proto files (what `tsgrpc-gen` writes). */
 export function generateTypeScript(files: string[], options: GenerateOptions = {}): string {
   const root = loadRoot(files, options.includeDirs ?? [], shapeOf(options).keepCase);
   return generateFromRoot(root, files.map((f) => path.basename(f)).join(', '), options);

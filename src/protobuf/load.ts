@@ -7,6 +7,7 @@ import { protobufjs, protobufjsWithDescriptors, type Protobuf } from './runtime.
 import { fileDescriptorsOf } from './file-descriptor-set.js';
 import { rememberFileName, topLevelFileName } from './sources.js';
 
+/** What loadProto() returns: the services, and codecs for the message types. */
 export interface ProtoPackage {
   /** Every service in the loaded files, by fully-qualified name. */
   services: Record<string, ServiceDefinition>;
@@ -29,10 +30,14 @@ export interface LoadOptions extends MessageOptions, ParseOptions {
  * or a FileDescriptorSet (encoded bytes, as `protoc --descriptor_set_out` writes,
  * or the decoded object).
  */
-export type ProtoSource = string | string[] | Protobuf.Root | Uint8Array | { file: unknown[] };
+export type ProtoSource = string | string[] | Protobuf.Root | Uint8Array | {
+  /** FileDescriptorProto objects. */
+  file: unknown[];
+};
 
 const LOAD_ONLY_OPTIONS = ['includeDirs', 'alternateCommentMode', 'preferTrailingComment'];
 
+/** Loads .proto files (or a Root or a FileDescriptorSet) and builds a ServiceDefinition for each service, as @grpc/proto-loader does, with its options. */
 export async function loadProto(source: ProtoSource, options: LoadOptions = {}): Promise<ProtoPackage> {
   const resolved = resolveMessageOptions({ ...options }, LOAD_ONLY_OPTIONS);
   if (!isFileList(source)) return fromSource(source, resolved);
@@ -41,6 +46,7 @@ export async function loadProto(source: ProtoSource, options: LoadOptions = {}):
   return fromRoot(root, resolved);
 }
 
+/** loadProto(), synchronously. */
 export function loadProtoSync(source: ProtoSource, options: LoadOptions = {}): ProtoPackage {
   const resolved = resolveMessageOptions({ ...options }, LOAD_ONLY_OPTIONS);
   if (!isFileList(source)) return fromSource(source, resolved);

@@ -35,17 +35,27 @@ export interface ParseOptions {
 
 /** Fully resolved options: what every converter reads. */
 export interface ResolvedMessageOptions {
+  /** See MessageOptions.keepCase. */
   keepCase: boolean;
+  /** See MessageOptions.longs. */
   longs: typeof String | typeof Number | typeof BigInt;
+  /** See MessageOptions.enums. */
   enums: typeof String | typeof Number;
+  /** See MessageOptions.bytes. */
   bytes: typeof Buffer | typeof String | typeof Array;
+  /** See MessageOptions.defaults. */
   defaults: boolean;
+  /** See MessageOptions.arrays. */
   arrays: boolean;
+  /** See MessageOptions.objects. */
   objects: boolean;
+  /** See MessageOptions.oneofs. */
   oneofs: boolean;
+  /** See MessageOptions.json. */
   json: boolean;
 }
 
+/** The message options in effect when none are given: exact longs as strings, enum names, Buffers, defaults and oneof names on. */
 export const DEFAULT_MESSAGE_OPTIONS: Readonly<ResolvedMessageOptions> = Object.freeze({
   keepCase: false,
   longs: String,

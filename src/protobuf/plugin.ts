@@ -7,11 +7,10 @@
  * keep_case, longs=String|Number|BigInt, enums=String|Number,
  * bytes=Buffer|String|Array, no_defaults, arrays, objects, no_oneofs, import_from=module.
  */
-import { createRequire } from 'node:module';
 import { generateFromRoot, type GenerateOptions } from './codegen.js';
 import { protobufjsWithDescriptors, type Protobuf } from './runtime.js';
+import { packageRequire } from '../util/package-require.js';
 
-const require = createRequire(import.meta.url);
 
 /** CodeGeneratorResponse.Feature: proto3 optional and editions (proto2 .. 2023). */
 const FEATURES = 1 | 2;
@@ -43,8 +42,8 @@ let pluginRoot: Protobuf.Root | undefined;
 function pluginTypes(): { request: Protobuf.Type; response: Protobuf.Type } {
   const pb = protobufjsWithDescriptors();
   if (!pluginRoot) {
-    pluginRoot = pb.Root.fromJSON(require('protobufjs/google/protobuf/descriptor.json'));
-    pluginRoot.addJSON(require('protobufjs/google/protobuf/compiler/plugin.json').nested);
+    pluginRoot = pb.Root.fromJSON(packageRequire('protobufjs/google/protobuf/descriptor.json'));
+    pluginRoot.addJSON(packageRequire('protobufjs/google/protobuf/compiler/plugin.json').nested);
   }
   return {
     request: pluginRoot.lookupType('google.protobuf.compiler.CodeGeneratorRequest'),

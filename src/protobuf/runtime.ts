@@ -3,17 +3,16 @@
  * their own codec never pay for parsing it. protobufjs is CommonJS, so a plain
  * require keeps every loader synchronous (loadProtoSync, fromRoot).
  */
-import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs';
+import { packageRequire } from '../util/package-require.js';
 
 export type { Protobuf };
 
-const require = createRequire(import.meta.url);
 let loaded: typeof Protobuf | undefined;
 let descriptorsLoaded = false;
 
 export function protobufjs(): typeof Protobuf {
-  return (loaded ??= require('protobufjs') as typeof Protobuf);
+  return (loaded ??= packageRequire('protobufjs') as typeof Protobuf);
 }
 
 /** protobufjs with its descriptor extension (Root.fromDescriptor) installed. */
@@ -22,7 +21,7 @@ export function protobufjsWithDescriptors(): typeof Protobuf & {
 } {
   const pb = protobufjs();
   if (!descriptorsLoaded) {
-    require('protobufjs/ext/descriptor');
+    packageRequire('protobufjs/ext/descriptor');
     descriptorsLoaded = true;
   }
   return pb as never;

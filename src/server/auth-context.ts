@@ -1,10 +1,12 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { peerAddress, readSocket } from '../transport/peer-address.js';
 
 /** A client certificate the server verified against its CA (mTLS). */
 export interface PeerCertificate {
   /** Distinguished name, e.g. "CN=client, O=Example". */
   subject: string;
+  /** Distinguished name of the issuing CA. */
   issuer: string;
   /** Subject alternative names as Node reports them, e.g. ["DNS:client.example.com", "IP Address:127.0.0.1"]. */
   subjectAltNames: string[];
@@ -24,21 +26,6 @@ export interface AuthContext {
   readonly tlsProtocol: string | undefined;
   /** The client certificate, only if the client sent one and it was verified. */
   readonly peerCertificate: PeerCertificate | undefined;
-}
-
-export function peerAddress(socket: Socket | undefined): string {
-  const address = readSocket(socket, (s) => s.remoteAddress);
-  if (address === undefined) return 'unknown';
-  return address.includes(':') ? `[${address}]:${socket!.remotePort}` : `${address}:${socket!.remotePort}`;
-}
-
-/** node:http2 hands out a proxy of the session's socket that throws once the session is gone. */
-function readSocket<T>(socket: Socket | undefined, read: (s: Socket) => T): T | undefined {
-  try {
-    return socket ? read(socket) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Reads the auth context off a connection's socket; done on first use only, since most calls never ask. */

@@ -1,7 +1,8 @@
 import type http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { Metadata } from '../wire/metadata.js';
-import { authContextOf, peerAddress, type AuthContext } from './auth-context.js';
+import { peerAddress } from '../transport/peer-address.js';
+import { authContextOf, type AuthContext } from './auth-context.js';
 import { ServerResponse } from './server-call.js';
 
 /** What a handler knows about its call, and the controls it has over the response. */
@@ -59,7 +60,7 @@ export class CallContext extends ServerResponse implements ServerCallContext {
     public deadlineAt: number,
     readonly method: string,
   ) {
-    super(stream, maxSendSize, peerAcceptEncoding);
+    super(stream, maxSendSize, peerAcceptEncoding, method);
     this.socket = stream.session?.socket;
   }
 

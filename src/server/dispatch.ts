@@ -4,6 +4,8 @@ import { ACCEPT_ENCODING, isSupportedEncoding } from '../wire/compression.js';
 import { GrpcError, toGrpcError } from '../wire/error.js';
 import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
+import { http2ErrorName } from '../wire/http2-errors.js';
+import { isTracing, trace } from '../observability/trace.js';
 import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
 import { noteStreamClosed } from '../transport/server-keepalive.js';
 import { AsyncQueue } from '../util/async-queue.js';
@@ -75,12 +77,12 @@ function startCall(
   const acceptEncoding = headers['grpc-accept-encoding'] as string | undefined;
   if (contentType !== 'application/grpc' && !PROTO_CONTENT_TYPE.test(contentType)) {
     // Decoding another codec's bytes as protobuf would turn them into garbage, or into a wrong but valid message.
-    refuse(stream, options, acceptEncoding, Status.UNIMPLEMENTED, `content-type ${JSON.stringify(contentType)} is not supported: this server only speaks application/grpc+proto`);
+    refuse(stream, path, options, acceptEncoding, Status.UNIMPLEMENTED, `content-type ${JSON.stringify(contentType)} is not supported: this server only speaks application/grpc+proto`);
     return false;
   }
   const registered = lookup(path);
   if (!registered) {
-    refuse(stream, options, acceptEncoding, Status.UNIMPLEMENTED, `unknown method ${path}`);
+    refuse(stream, path, options, acceptEncoding, Status.UNIMPLEMENTED, `unknown method ${path}`);
     return false;
   }
   let timeoutMs: number | undefined;
@@ -89,14 +91,14 @@ function startCall(
     if (raw !== undefined) timeoutMs = parseTimeout(String(raw));
   } catch (err) {
     if (err instanceof TimeoutFormatError) {
-      refuse(stream, options, acceptEncoding, Status.INTERNAL, err.message);
+      refuse(stream, path, options, acceptEncoding, Status.INTERNAL, err.message);
       return false;
     }
     throw err;
   }
   const encoding = headers['grpc-encoding'] as string | undefined;
   if (encoding !== undefined && !isSupportedEncoding(encoding)) {
-    refuse(stream, options, acceptEncoding, Status.UNIMPLEMENTED, `request compression "${encoding}" is not supported; supported: ${ACCEPT_ENCODING}`);
+    refuse(stream, path, options, acceptEncoding, Status.UNIMPLEMENTED, `request compression "${encoding}" is not supported; supported: ${ACCEPT_ENCODING}`);
     return false;
   }
   const deadlineAt = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
@@ -107,8 +109,8 @@ function startCall(
 function ignoreError(): void {}
 
 /** Ends a call that failed before its handler was found: it gets a response side alone. */
-function refuse(stream: http2.ServerHttp2Stream, options: DispatchOptions, acceptEncoding: string | undefined, code: Status, message: string): void {
-  new ServerResponse(stream, options.maxSendMessageSize, acceptEncoding).finish(code, message);
+function refuse(stream: http2.ServerHttp2Stream, path: string, options: DispatchOptions, acceptEncoding: string | undefined, code: Status, message: string): void {
+  new ServerResponse(stream, options.maxSendMessageSize, acceptEncoding, path).finish(code, message);
 }
 
 /**
@@ -207,6 +209,7 @@ class ServerCall extends CallContext implements Expiring {
   }
 
   private onRequest(message: unknown, compressed: boolean, size: number): void {
+    this.probe?.received(size);
     if (this.requests) {
       if (!this.requests.push(message, size)) this.stream.pause();
       return;
@@ -306,7 +309,10 @@ class ServerCall extends CallContext implements Expiring {
     deadlines.remove(this);
     if (this.statusSent) return;
     if (this.stream.aborted) this.options.onPeerReset?.(this.stream);
-    this.markAbandoned();
+    const first = this.markAbandoned();
+    if (first && this.stream.aborted && isTracing('transport')) {
+      trace('transport', `${this.method} from ${this.peer}: the client reset stream ${this.stream.id} with ${http2ErrorName(this.stream.rstCode)}`);
+    }
     // After RST_STREAM(NO_ERROR), Node destroys the stream only once its readable side was drained.
     if (!this.stream.destroyed) this.stream.resume();
     const err = new GrpcError(Status.CANCELLED, 'the client cancelled the call or the connection was lost');

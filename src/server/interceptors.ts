@@ -8,6 +8,7 @@ import { SerializedResponse, serializeResponse } from './response-bytes.js';
 
 /** How the server ends a call: `error` is undefined for OK. */
 export interface ServerCallStatus {
+  /** The error to end the call with; undefined for OK. */
   error: GrpcError | undefined;
   /** The trailing metadata that goes out with the status; hooks may add to it. */
   trailers: Metadata;
@@ -24,21 +25,26 @@ type Pass<T> = (value: T) => void;
  */
 export interface ServerHooks<Req = any, Res = any> {
   /** The client's metadata, before the handler runs (the place for an auth check). */
-  onReceiveMetadata?(metadata: Metadata, next: Pass<Metadata>): void | Promise<void>;
-  onReceiveMessage?(message: Req, next: Pass<Req>): void | Promise<void>;
+  onReceiveMetadata?(metadata: Metadata, next: (metadata: Metadata) => void): void | Promise<void>;
+  /** A request message, before the handler reads it. */
+  onReceiveMessage?(message: Req, next: (message: Req) => void): void | Promise<void>;
   /** The client sent its last message. */
   onReceiveHalfClose?(next: () => void): void | Promise<void>;
   /** Response headers, before the first response message or when the handler calls sendHeader. */
-  sendMetadata?(metadata: Metadata, next: Pass<Metadata>): void | Promise<void>;
-  sendMessage?(message: Res, next: Pass<Res>): void | Promise<void>;
+  sendMetadata?(metadata: Metadata, next: (metadata: Metadata) => void): void | Promise<void>;
+  /** A response message, before it goes out. */
+  sendMessage?(message: Res, next: (message: Res) => void): void | Promise<void>;
   /** The status the handler produced; `next` may pass a different one. */
-  sendStatus?(status: ServerCallStatus, next: Pass<ServerCallStatus>): void | Promise<void>;
+  sendStatus?(status: ServerCallStatus, next: (status: ServerCallStatus) => void): void | Promise<void>;
   /** The call ended without a status from the handler: the client cancelled, the deadline passed, or the server shut down. */
   onCancel?(reason: GrpcError): void;
 }
 
+/** What a server interceptor knows about the method being called. */
 export interface ServerMethodInfo {
+  /** The method. */
   readonly definition: MethodDefinition;
+  /** Its streaming shape. */
   readonly kind: CallKind;
 }
 

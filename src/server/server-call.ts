@@ -6,8 +6,12 @@ import { percentEncode } from '../wire/percent.js';
 import { Status } from '../wire/status.js';
 import { checkSendSize, drained, writeMessage } from '../transport/message-io.js';
 import { noteResponseSent } from '../transport/server-keepalive.js';
+import { peerAddress } from '../transport/peer-address.js';
+import { serverCallProbe, type CallProbe } from '../observability/events.js';
 
 type Headers = Record<string, string | string[] | number>;
+
+const streamPeer = (stream: http2.ServerHttp2Stream) => peerAddress(stream.session?.socket);
 
 /** Response headers without metadata or compression: one object for every such call (node:http2 copies it). */
 const PLAIN_RESPONSE_HEADERS: Readonly<Headers> = Object.freeze(responseHeaders());
@@ -40,9 +44,14 @@ export class ServerResponse {
     protected readonly stream: http2.ServerHttp2Stream,
     private readonly maxSendSize: number,
     private readonly peerAcceptEncoding: string | undefined,
+    path: string,
   ) {
     (stream as CallStream<ServerResponse>)[kCall] = this;
+    this.probe = serverCallProbe(path, stream, streamPeer);
   }
+
+  /** Counts messages and reports the status, only while someone observes server calls. */
+  readonly probe: CallProbe | undefined;
 
   /** Trailing metadata, sent with the status. */
   get trailers(): Metadata {
@@ -59,10 +68,13 @@ export class ServerResponse {
     return this.finished && !this.abandoned;
   }
 
-  /** The stream closed under us: no status will ever be sent. */
-  markAbandoned(): void {
+  /** The stream closed under us: no status will ever be sent. True the first time. */
+  markAbandoned(): boolean {
+    if (this.abandoned) return false;
     this.abandoned = true;
     this.finished = true;
+    this.probe?.end(Status.CANCELLED, 'the client cancelled the call or the connection was lost');
+    return true;
   }
 
   get headersWereSent(): boolean {
@@ -104,7 +116,7 @@ export class ServerResponse {
     this.sendHeaders();
     const compressor = this.compressMessages ? this.compressor : undefined;
     noteResponseSent(this.stream);
-    return writeMessage(this.stream, bytes, compressor);
+    return writeMessage(this.stream, bytes, compressor, false, this.probe);
   }
 
   /** Throws RESOURCE_EXHAUSTED, as write() would, for a message over the send limit. */
@@ -128,6 +140,7 @@ export class ServerResponse {
   finish(code: Status, message: string, statusDetails?: Buffer): void {
     if (this.isFinished) return;
     this.finished = true;
+    this.probe?.end(code, message);
     const stream = this.stream;
     if (!this.headersSent) {
       this.headersSent = true;

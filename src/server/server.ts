@@ -14,6 +14,7 @@ import {
 
 export type { ServerCallContext } from './context.js';
 
+/** TLS for a server: its certificate, and optionally client certificate checks (mTLS). */
 export interface ServerTlsOptions {
   /**
    * The private key and certificate chain; lists of them to serve several pairs (e.g. an RSA
@@ -65,6 +66,7 @@ export interface ServerOptions extends ServerKeepaliveOptions {
    * on an older Node throws.
    */
   streamResetBurst?: number;
+  /** See streamResetBurst. */
   streamResetRate?: number;
   /** Run around every call's handler; the first is outermost: it sees requests first and responses last. */
   interceptors?: readonly ServerInterceptor[];
@@ -73,6 +75,10 @@ export interface ServerOptions extends ServerKeepaliveOptions {
 const DEFAULT_STREAM_RESET_BURST = 10_000;
 const DEFAULT_STREAM_RESET_RATE = 1_000;
 
+/**
+ * A gRPC server: register services with addService(), then listen() on one or more addresses.
+ * Every call runs its handler with a ServerCallContext; see ServerOptions for limits, keepalive and connection management.
+ */
 export class Server {
   private readonly methods = new Map<string, RegisteredMethod>();
   private readonly services = new Map<string, ServiceDefinition>();
@@ -86,6 +92,10 @@ export class Server {
   private readonly policy: ConnectionPolicy;
   private readonly watches = new WeakMap<http2.Http2Session, ConnectionWatch>();
 
+  /**
+   * A server with no services yet.
+   * @param options Limits, TLS, keepalive, connection management and interceptors; invalid values throw here.
+   */
   constructor(options: ServerOptions = {}) {
     checkServerKeepalive(options);
     checkMessageSizeLimits('ServerOptions', options);
@@ -150,9 +160,12 @@ export class Server {
    */
   async shutdown(graceMs = 10_000): Promise<void> {
     this.notifyShutdown();
+    const sessions = [...this.sessions];
+    // Reported before the listeners close: from Node 23 on, closing one also closes its sessions.
+    for (const s of sessions) if (!s.closed && !s.destroyed) this.watches.get(s)?.sentGoaway('NO_ERROR (server shutdown)');
     const closed = Promise.all([
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))),
-      ...[...this.sessions].map((s) => closeSession(s)),
+      ...sessions.map((s) => closeSession(s)),
     ]);
     const timer = timerUnlessNever(() => this.forceShutdown(), graceMs);
     try {

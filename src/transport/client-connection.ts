@@ -1,5 +1,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
+import { describeGoaway } from '../wire/http2-errors.js';
+import { connectionEvent } from '../observability/events.js';
 import { Backoff } from './backoff.js';
 import { ConnectivityState, StateWatch, type StateListener } from './connectivity.js';
 import { KeepalivePinger } from './keepalive.js';
@@ -191,6 +193,7 @@ export class ClientConnection {
     this.transports.set(session, transport);
     owners.set(session, this);
     this.watch.set(ConnectivityState.CONNECTING);
+    connectionEvent('client', 'connecting', this.address);
     // The server's SETTINGS mean it accepted us; a TLS 1.3 handshake can finish on our side and still be refused after.
     let accepted = false;
     let gone = false;
@@ -206,6 +209,7 @@ export class ClientConnection {
       this.backoff.reset();
       this.lastError = undefined;
       session.setLocalWindowSize(CONNECTION_WINDOW);
+      connectionEvent('client', 'ready', this.address);
       if (this.current !== transport) return;
       this.startKeepalive(transport);
       this.watch.set(ConnectivityState.READY);
@@ -213,7 +217,8 @@ export class ClientConnection {
     session.on('error', (err) => {
       this.lastError = err;
     });
-    session.on('goaway', (code: number, _lastStreamId: number, data?: Buffer) => {
+    session.on('goaway', (code: number, lastStreamId: number, data?: Buffer) => {
+      connectionEvent('client', 'goaway', this.address, describeGoaway(code, lastStreamId, data));
       if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && data?.toString() === TOO_MANY_PINGS) this.slowDownPings();
       // Before SETTINGS a GOAWAY is a failed attempt (handled when the session closes): backoff applies.
       if (accepted) this.released(transport);
@@ -229,6 +234,7 @@ export class ClientConnection {
       transport.pinger?.stop();
       this.transports.delete(session);
       if (!session.destroyed) session.destroy();
+      connectionEvent('client', accepted ? 'closed' : 'failed', this.address, (err ?? this.lastError)?.message);
       if (accepted) this.released(transport);
       else this.failed(transport);
     };

@@ -3,7 +3,9 @@ import type { Address } from './target-uri.js';
 
 /** What a load balancer sees of one connection to one address. */
 export interface SubchannelHandle {
+  /** The address it connects to. */
   readonly address: Address;
+  /** Its connectivity state now. */
   readonly state: ConnectivityState;
   /** Why the last connection attempt failed, for call errors in TRANSIENT_FAILURE. */
   readonly lastFailure: Error | undefined;
@@ -17,18 +19,34 @@ export interface SubchannelHandle {
 
 /** Where a new call goes. */
 export type Pick =
-  | { kind: 'ready'; subchannel: SubchannelHandle }
+  | {
+    /** A subchannel is ready: the call goes there. */
+    kind: 'ready';
+    /** Where the call goes. */
+    subchannel: SubchannelHandle;
+  }
   /** Nothing is ready yet: the call waits for the next picker. */
-  | { kind: 'wait' }
+  | {
+    /** Wait. */
+    kind: 'wait';
+  }
   /** Every address failed: fail-fast calls end with UNAVAILABLE and this reason; wait-for-ready calls wait. */
-  | { kind: 'fail'; error: Error };
+  | {
+    /** Fail (or, for wait-for-ready calls, wait). */
+    kind: 'fail';
+    /** Why. */
+    error: Error;
+  };
 
+/** Chooses the subchannel of each new call; a policy hands a new one to the channel on every change. */
 export interface Picker {
+  /** The decision for one new call. */
   pick(): Pick;
 }
 
 /** How a balancer acts on its channel. */
 export interface BalancerHelper {
+  /** A connection to `address`, shared with other balancers of the channel that ask for the same one. */
   createSubchannel(address: Address): SubchannelHandle;
   /** The channel's new state and the picker calls use from now on. */
   update(state: ConnectivityState, picker: Picker): void;
@@ -41,12 +59,15 @@ export interface BalancerHelper {
  * config's `loadBalancingConfig` (or `pick_first`) and hands it every resolver update.
  */
 export interface LoadBalancer {
+  /** The resolver has new addresses, with this policy's config from the service config. */
   updateAddresses(addresses: Address[], config: Record<string, unknown>): void;
   /** A call arrived while IDLE: start connecting. */
   exitIdle(): void;
+  /** The channel is closing: release every subchannel. */
   close(): void;
 }
 
+/** Makes a policy instance for one channel. */
 export type LoadBalancerFactory = (helper: BalancerHelper) => LoadBalancer;
 
 const policies = new Map<string, LoadBalancerFactory>();
@@ -56,15 +77,18 @@ export function registerLoadBalancer(name: string, factory: LoadBalancerFactory)
   policies.set(name, factory);
 }
 
+/** The factory registered under `name`, if any. */
 export function loadBalancerFactory(name: string): LoadBalancerFactory | undefined {
   return policies.get(name);
 }
 
 /** Pickers that do not depend on a subchannel. */
 export const waitPicker: Picker = { pick: () => ({ kind: 'wait' }) };
+/** A picker that fails every call with UNAVAILABLE and `error`'s message (unless it is wait-for-ready). */
 export function failPicker(error: Error): Picker {
   return { pick: () => ({ kind: 'fail', error }) };
 }
+/** A picker that sends every call to `subchannel`. */
 export function readyPicker(subchannel: SubchannelHandle): Picker {
   const pick: Pick = { kind: 'ready', subchannel };
   return { pick: () => pick };

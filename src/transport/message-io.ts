@@ -3,6 +3,7 @@ import { compressorFor, type Compressor } from '../wire/compression.js';
 import { GrpcError } from '../wire/error.js';
 import { FrameDecoder, encodeFrame } from '../wire/frame.js';
 import { Status } from '../wire/status.js';
+import type { CallProbe } from '../observability/events.js';
 
 /** Default receive limit, as in other gRPC implementations: 4 MiB. */
 export const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
@@ -120,15 +121,18 @@ export function checkSendSize(bytes: Uint8Array, maxSendSize: number): void {
 
 /**
  * Optionally compresses, frames and writes one serialized message (ending the
- * stream with it when `endStream`). Returns false when the writer should wait for 'drain'.
+ * stream with it when `endStream`), telling `probe` its size on the wire.
+ * Returns false when the writer should wait for 'drain'.
  */
 export function writeMessage(
   stream: http2.Http2Stream,
   bytes: Uint8Array,
   compressor: Compressor | undefined,
   endStream = false,
+  probe?: CallProbe,
 ): boolean {
   const payload = compressor ? compressor.compress(bytes) : bytes;
+  probe?.sent(payload.length);
   const frames = encodeFrame(payload, compressor !== undefined);
   if (frames.length > 1) {
     stream.cork();

@@ -4,6 +4,7 @@ import { parseTargetUri, splitHostPort, type Address, type TargetUri } from './t
 
 /** What a resolver reports: the addresses to balance over and, optionally, a service config. */
 export interface ResolverUpdate {
+  /** The addresses to balance over, in the order the resolver found them. */
   addresses: Address[];
   /** A parsed service config; `undefined` means "the resolver has none", which keeps the channel's default. */
   serviceConfig?: ServiceConfig;
@@ -11,6 +12,7 @@ export interface ResolverUpdate {
 
 /** How a resolver talks back to its channel. Either may be called any number of times. */
 export interface ResolverListener {
+  /** New addresses (and maybe a service config). */
   onUpdate(update: ResolverUpdate): void;
   /** Resolution failed: calls see UNAVAILABLE with this reason until the next update. */
   onError(error: Error): void;
@@ -20,6 +22,7 @@ export interface ResolverListener {
 export interface Resolver {
   /** Asks for a fresh resolution (the channel calls it on connection failure or GOAWAY); may be rate-limited. */
   resolveNow(): void;
+  /** Stops resolving; no more calls to the listener. */
   close(): void;
   /**
    * Optional: whether calls are waiting on the channel. A timer the resolver runs towards a
@@ -29,6 +32,7 @@ export interface Resolver {
   setWaitedOn?(waited: boolean): void;
 }
 
+/** Channel options a resolver may honour. */
 export interface ResolverOptions {
   /** Read a service config from DNS TXT records (`grpc_config=`). Off by default, as in other gRPC stacks. */
   serviceConfigFromDns?: boolean;
@@ -42,6 +46,7 @@ export interface ResolverOptions {
  * listener whenever they change.
  */
 export interface ResolverFactory {
+  /** Starts resolving `target` for one channel, reporting to `listener`. */
   create(target: TargetUri, listener: ResolverListener, options: ResolverOptions): Resolver;
   /** The `:authority` calls carry for this target when no override is set. */
   defaultAuthority(target: TargetUri): string;
@@ -62,6 +67,11 @@ export function resolverFor(target: string): { uri: TargetUri; factory: Resolver
 
 /** A resolver whose answer never changes: address-list schemes, and tests. */
 export class FixedResolver implements Resolver {
+  /**
+   * Reports `resolve()` to `listener` once, asynchronously, and again on every resolveNow().
+   * @param listener The channel.
+   * @param resolve Computes the addresses.
+   */
   constructor(listener: ResolverListener, resolve: () => ResolverUpdate) {
     // Deliver after the channel has finished wiring itself up, as a real resolver would.
     queueMicrotask(() => {
@@ -74,6 +84,7 @@ export class FixedResolver implements Resolver {
   }
 
   resolveNow(): void {}
+  /** Nothing to stop. */
   close(): void {}
 }
 

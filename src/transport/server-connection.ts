@@ -1,5 +1,8 @@
 import type http2 from 'node:http2';
 import { timerUnlessNever } from '../util/timers.js';
+import { connectionEvent } from '../observability/events.js';
+import { describeGoaway } from '../wire/http2-errors.js';
+import { peerAddress } from './peer-address.js';
 
 /** How long a server connection may live, idle, or take to say hello. All times in ms. */
 export interface ConnectionPolicy {
@@ -35,18 +38,38 @@ export class ConnectionWatch {
   private idleTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private lastProbe = 0;
+  /** The client's address, read once: the socket is gone by the time the connection closes. */
+  private readonly peer: string;
 
   constructor(private readonly session: http2.ServerHttp2Session, private readonly policy: ConnectionPolicy) {
-    if (policy.handshakeTimeoutMs !== undefined) {
-      const handshake = this.after(policy.handshakeTimeoutMs, () => session.destroy());
-      session.once('remoteSettings', () => clearTimeout(handshake));
-    }
+    const peer = (this.peer = peerAddress(session.socket));
+    connectionEvent('server', 'connecting', peer);
+    let ready = false;
+    let failure: Error | undefined;
+    const handshake = policy.handshakeTimeoutMs === undefined ? undefined : this.after(policy.handshakeTimeoutMs, () => {
+      failure = new Error(`no HTTP/2 preface and SETTINGS from the client within ${policy.handshakeTimeoutMs} ms`);
+      session.destroy();
+    });
+    session.once('remoteSettings', () => {
+      clearTimeout(handshake);
+      ready = true;
+      connectionEvent('server', 'ready', peer);
+    });
+    session.on('error', (err) => {
+      failure ??= err;
+    });
+    session.on('goaway', (code: number, lastStreamId: number, data?: Buffer) => {
+      connectionEvent('server', 'goaway', peer, `received ${describeGoaway(code, lastStreamId, data)}`);
+    });
+    session.once('close', () => {
+      this.stop();
+      connectionEvent('server', ready ? 'closed' : 'failed', peer, failure?.message);
+    });
     if (policy.maxConnectionAgeMs !== undefined) {
       const jitter = 1 + (Math.random() * 0.2 - 0.1);
-      this.after(policy.maxConnectionAgeMs * jitter, () => this.goAway(policy.maxConnectionAgeGraceMs));
+      this.after(policy.maxConnectionAgeMs * jitter, () => this.goAway(policy.maxConnectionAgeGraceMs, 'max connection age'));
     }
     if (policy.maxConnectionIdleMs !== undefined) this.armIdleTimer();
-    session.once('close', () => this.stop());
   }
 
   streamOpened(stream: http2.ServerHttp2Stream): void {
@@ -86,14 +109,22 @@ export class ConnectionWatch {
   private armIdleTimer(): void {
     clearTimeout(this.idleTimer);
     if (this.session.closed || this.session.destroyed) return;
-    this.idleTimer = timerUnlessNever(() => this.goAway(undefined), this.policy.maxConnectionIdleMs!);
+    this.idleTimer = timerUnlessNever(() => this.goAway(undefined, 'max connection idle'), this.policy.maxConnectionIdleMs!);
+  }
+
+  /** Reports a GOAWAY the server sends on this connection, for `reason`. */
+  sentGoaway(reason: string): void {
+    connectionEvent('server', 'goaway', this.peer, `sent ${reason}`);
   }
 
   /** GOAWAY: no new calls; the session closes once its calls are done, or after graceMs at the latest. */
-  private goAway(graceMs: number | undefined): void {
+  private goAway(graceMs: number | undefined, reason: string): void {
     const { session } = this;
     if (session.destroyed) return;
-    if (!session.closed) session.close();
+    if (!session.closed) {
+      this.sentGoaway(`NO_ERROR (${reason})`);
+      session.close();
+    }
     if (graceMs !== undefined) this.after(graceMs, () => session.destroy());
   }
 

@@ -1,5 +1,7 @@
 import http2 from 'node:http2';
+import { connectionEvent } from '../observability/events.js';
 import { KeepalivePinger } from './keepalive.js';
+import { peerAddress } from './peer-address.js';
 import { PingPolicy } from './ping-policy.js';
 
 export interface ServerKeepaliveOptions {
@@ -68,6 +70,7 @@ export function watchServerKeepalive(session: http2.ServerHttp2Session, options:
     written = nowWritten;
     if (!policy.onPing(Date.now(), state.openStreams) || session.destroyed) return;
     const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+    connectionEvent('server', 'goaway', peerAddress(session.socket), `sent ENHANCE_YOUR_CALM: ${TOO_MANY_PINGS}`);
     session.goaway(NGHTTP2_ENHANCE_YOUR_CALM, session.state.lastProcStreamID ?? 0, TOO_MANY_PINGS);
     session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
   });

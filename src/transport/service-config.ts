@@ -6,44 +6,67 @@ import { MAX_TIMER_MS } from '../util/timers.js';
  * arrives from a channel option or a resolver, so calls only look things up.
  */
 export interface RetryPolicy {
+  /** Attempts in all, the first included (2 to 5). */
   maxAttempts: number;
+  /** Delay before the first retry, before jitter. */
   initialBackoffMs: number;
+  /** Upper bound of the delay. */
   maxBackoffMs: number;
+  /** Growth of the delay per retry. */
   backoffMultiplier: number;
+  /** Statuses that are retried; any other ends the call. */
   retryableStatusCodes: ReadonlySet<Status>;
 }
 
+/** Hedging (gRFC A6): further attempts sent before the first has answered. */
 export interface HedgingPolicy {
+  /** Attempts in all, the first included. */
   maxAttempts: number;
+  /** Time between attempts. */
   hedgingDelayMs: number;
+  /** Statuses after which the other attempts go on; any other ends the call. */
   nonFatalStatusCodes: ReadonlySet<Status>;
 }
 
+/** What the service config says about one method (or service). */
 export interface MethodConfig {
+  /** Deadline of calls that set none (the shorter wins if both do). */
   timeoutMs?: number;
+  /** Default waitForReady of the calls. */
   waitForReady?: boolean;
+  /** Largest request message sent. */
   maxRequestMessageBytes?: number;
+  /** Largest response message accepted. */
   maxResponseMessageBytes?: number;
+  /** Retry failed calls. */
   retryPolicy?: RetryPolicy;
+  /** Hedge calls (exclusive with retryPolicy). */
   hedgingPolicy?: HedgingPolicy;
 }
 
+/** Channel-wide retry throttling: retries stop while failures outnumber successes. */
 export interface RetryThrottling {
+  /** Token bucket size; retries are allowed while more than half remain. */
   maxTokens: number;
+  /** Tokens a success gives back (a failure takes one). */
   tokenRatio: number;
 }
 
 /** One entry of `loadBalancingConfig`: a policy name and its own config object. */
 export interface LoadBalancingChoice {
+  /** The policy, e.g. "round_robin". */
   name: string;
+  /** Its configuration object. */
   config: Record<string, unknown>;
 }
 
+/** A parsed service config (gRFC A2): load balancing, per-method settings and retry throttling. */
 export interface ServiceConfig {
   /** In order of preference; the channel takes the first policy it knows. */
   loadBalancing: LoadBalancingChoice[];
   /** Keyed by `/service/method`, `/service/` (every method of a service) and `` (the default). */
   methods: ReadonlyMap<string, MethodConfig>;
+  /** Retry throttling for the channel. */
   retryThrottling?: RetryThrottling;
 }
 

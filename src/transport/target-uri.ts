@@ -17,8 +17,20 @@ export interface TargetUri {
 
 /** A resolved address a subchannel can dial. */
 export type Address =
-  | { kind: 'tcp'; host: string; port: number }
-  | { kind: 'unix'; path: string };
+  | {
+    /** A TCP address. */
+    kind: 'tcp';
+    /** An IP address or host name. */
+    host: string;
+    /** The port. */
+    port: number;
+  }
+  | {
+    /** A unix domain socket. */
+    kind: 'unix';
+    /** The socket's path. */
+    path: string;
+  };
 
 export const DEFAULT_PORT = 443;
 

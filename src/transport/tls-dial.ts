@@ -2,11 +2,13 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Target } from './target.js';
 
+/** TLS for a channel: which servers to trust, and the client certificate for mTLS. */
 export interface ClientTlsOptions {
   /** Root certificates to trust; the system's when omitted. */
   ca?: string | Buffer;
   /** Client certificate and key, for mTLS. */
   cert?: string | Buffer;
+  /** The private key of `cert`. */
   key?: string | Buffer;
   /** Name checked against the server certificate and sent as :authority (for tests with fixed certificates). */
   serverNameOverride?: string;

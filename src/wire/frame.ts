@@ -7,6 +7,7 @@ export const FRAME_HEADER_SIZE = 5;
 /** Payloads up to this size are copied behind their prefix so a message goes out as one write. */
 const COALESCE_LIMIT = 16 * 1024;
 
+/** The 5-byte prefix of a message frame: the compressed flag and the payload length. */
 export function framePrefix(length: number, compressed = false): Buffer {
   const prefix = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
   prefix[0] = compressed ? 1 : 0;
@@ -31,6 +32,7 @@ export function encodeFrame(payload: Uint8Array, compressed = false): Buffer[] {
   return [frame];
 }
 
+/** Options of a FrameDecoder. */
 export interface FrameDecoderOptions {
   /** Largest payload accepted; a longer frame is refused before any of it is buffered. */
   maxMessageSize: number;
@@ -55,10 +57,16 @@ export class FrameDecoder {
   private body: Buffer | null = null;
   private bodyFilled = 0;
   private bodyCompressed = false;
+  /** Largest payload accepted (from the options); may be changed between chunks. */
   maxMessageSize: number;
+  /** Whether a compressed flag is legal (from the options); set once the encoding is known. */
   compressionAllowed: boolean;
   private readonly onMessage: (payload: Buffer, compressed: boolean) => void;
 
+  /**
+   * A decoder for one stream.
+   * @param options Limits, and where complete messages go.
+   */
   constructor(options: FrameDecoderOptions) {
     this.maxMessageSize = options.maxMessageSize;
     this.compressionAllowed = options.compressionAllowed ?? false;

@@ -7,6 +7,7 @@ export type MetadataValue = string | Buffer;
 const KEY_PATTERN = /^[0-9a-z_.-]+$/;
 const ASCII_VALUE_PATTERN = /^[\x20-\x7e]*$/;
 
+/** Whether values of `key` are binary: keys ending in "-bin". */
 export function isBinaryKey(key: string): boolean {
   return key.endsWith('-bin');
 }
@@ -29,9 +30,17 @@ export function isReservedHeader(key: string): boolean {
 // 'date' is added by HTTP servers (Node's among them), not by the application.
 const RESERVED = new Set(['content-type', 'te', 'date', 'content-length', 'connection', 'host', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
+/**
+ * gRPC metadata: case-insensitive keys, each with one or more values in order. Keys ending in "-bin" hold binary values (Buffers); all others hold strings.
+ * Protocol headers (":path", "grpc-*", "content-type", ...) are never part of it.
+ */
 export class Metadata implements Iterable<[string, MetadataValue]> {
   private readonly entries = new Map<string, MetadataValue[]>();
 
+  /**
+   * Metadata with the given entries, if any.
+   * @param init Initial entries; an array adds several values for one key.
+   */
   constructor(init?: Record<string, MetadataValue | MetadataValue[]>) {
     if (init) for (const [k, v] of Object.entries(init)) {
       for (const value of Array.isArray(v) ? v : [v]) this.add(k, value);
@@ -45,6 +54,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
     return this;
   }
 
+  /** Adds a value after the existing ones. Throws for an invalid key, a reserved header, or a value of the wrong kind for the key. */
   add(key: string, value: MetadataValue): this {
     const k = checkEntry(key, value);
     const list = this.entries.get(k);
@@ -53,34 +63,42 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
     return this;
   }
 
+  /** The first value of the key, if any. */
   get(key: string): MetadataValue | undefined {
     return this.entries.get(key.toLowerCase())?.[0];
   }
 
+  /** All values of the key, in order (empty if none). */
   getAll(key: string): MetadataValue[] {
     return [...(this.entries.get(key.toLowerCase()) ?? [])];
   }
 
+  /** Whether the key has a value. */
   has(key: string): boolean {
     return this.entries.has(key.toLowerCase());
   }
 
+  /** Removes every value of the key; true if there were any. */
   delete(key: string): boolean {
     return this.entries.delete(key.toLowerCase());
   }
 
+  /** The number of keys. */
   get size(): number {
     return this.entries.size;
   }
 
+  /** The keys, lowercase, in insertion order. */
   keys(): IterableIterator<string> {
     return this.entries.keys();
   }
 
+  /** Every [key, value] pair, a key with several values once per value. */
   *[Symbol.iterator](): Iterator<[string, MetadataValue]> {
     for (const [key, values] of this.entries) for (const v of values) yield [key, v];
   }
 
+  /** An independent copy. */
   clone(): Metadata {
     const copy = new Metadata();
     for (const [k, v] of this.entries) copy.entries.set(k, [...v]);
@@ -93,6 +111,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
     return this;
   }
 
+  /** Keys to their values, binary values as base64, for logging. */
   toJSON(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const [k, values] of this.entries) {

@@ -1,16 +1,23 @@
-import { createRequire } from 'node:module';
 import type * as Minimal from 'protobufjs/minimal.js';
+import { packageRequire } from '../util/package-require.js';
 
 // Loaded on the first rich status, not at start-up (bring-your-own-codec users never load protobufjs).
-const require = createRequire(import.meta.url);
 let minimal: typeof Minimal | undefined;
-const protobuf = (): typeof Minimal => (minimal ??= require('protobufjs/minimal.js') as typeof Minimal);
+const protobuf = (): typeof Minimal => (minimal ??= packageRequire('protobufjs/minimal.js') as typeof Minimal);
 
 /** google.rpc.Status as carried in grpc-status-details-bin. */
 export interface RichStatus {
+  /** The status code; should match grpc-status. */
   code: number;
+  /** The status message; should match grpc-message. */
   message: string;
-  details: { typeUrl: string; value: Buffer }[];
+  /** google.protobuf.Any messages with the error details (e.g. google.rpc.BadRequest). */
+  details: {
+    /** The type URL, e.g. "type.googleapis.com/google.rpc.BadRequest". */
+    typeUrl: string;
+    /** The serialized message. */
+    value: Buffer;
+  }[];
 }
 
 const VARINT = 0;
@@ -59,6 +66,7 @@ function decodeAny(bytes: Uint8Array): { typeUrl: string; value: Buffer } {
   return any;
 }
 
+/** Serializes a google.rpc.Status for grpc-status-details-bin: pass it as GrpcError's `statusDetails`. */
 export function encodeStatusDetails(status: RichStatus): Buffer {
   const writer = protobuf().Writer.create();
   if (status.code) writer.uint32(8).int32(status.code);

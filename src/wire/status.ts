@@ -19,6 +19,7 @@ export enum Status {
   UNAUTHENTICATED = 16,
 }
 
+/** The name of a status code, e.g. 5 → "NOT_FOUND"; unknown codes as "UNKNOWN_CODE_<n>" or similar. */
 export function statusName(code: number): string {
   return Status[code] ?? `CODE_${code}`;
 }
