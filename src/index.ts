@@ -10,7 +10,7 @@ export { FrameDecoder, encodeFrame, framePrefix, type FrameDecoderOptions } from
 export type { CallKind, MessageCodec, MethodDefinition, ServiceDefinition } from './service.js';
 export { defineService, type MethodSpec } from './codecs/define-service.js';
 export { protobufEsCodec, protobufEsService } from './codecs/protobuf-es.js';
-export type { ProtobufEsRuntime, ProtobufEsSchema, ProtobufEsServiceDesc } from './codecs/protobuf-es.js';
+export type { ProtobufEsFile, ProtobufEsRuntime, ProtobufEsSchema, ProtobufEsServiceDesc } from './codecs/protobuf-es.js';
 export { tsProtoCodec, type TsProtoMessageFns } from './codecs/ts-proto.js';
 export { Server } from './server/server.js';
 export type { ServerOptions, ServerCallContext } from './server/server.js';

@@ -25,8 +25,10 @@ export interface ProtobufEsRuntime {
 }
 
 /** The parts of a generated file descriptor (DescFile) reflection needs. */
-interface ProtobufEsFile {
+export interface ProtobufEsFile {
+  /** The file's FileDescriptorProto message. */
   readonly proto: unknown;
+  /** The files it imports. */
   readonly dependencies: readonly ProtobufEsFile[];
 }
 

@@ -73,10 +73,17 @@ export class CallCredentials {
   }
 }
 
-type HeaderSource = Record<string, string> | { forEach(fn: (value: string, key: string) => void): void };
+/** Request headers as google-auth-library returns them: a plain record or a Headers-like object. */
+export type HeaderSource = Record<string, string> | {
+  /** Calls `fn` with each header. */
+  forEach(fn: (value: string, key: string) => void): void;
+};
 
+/** What `createFromGoogleCredential` needs of a google-auth-library client: either way of getting request headers. */
 export interface GoogleCredentials {
+  /** The newer google-auth-library API. */
   getRequestHeaders?(url?: string): Promise<HeaderSource> | HeaderSource;
+  /** The older, callback-style API. */
   getRequestMetadata?(url: string, callback: (err: Error | null, headers?: HeaderSource) => void): void;
 }
 
@@ -147,6 +154,7 @@ export class ChannelCredentials {
   }
 
   /** TLS with a context from tls.createSecureContext(), used as it is. */
+  /** TLS from a ready-made `tls.SecureContext` (for example one shared with an HTTPS server). */
   static createFromSecureContext(secureContext: SecureContext, verifyOptions?: VerifyOptions): ChannelCredentials {
     if (typeof secureContext !== 'object' || secureContext === null) throw new TypeError('secureContext must be the result of tls.createSecureContext()');
     return new ChannelCredentials({ secureContext, ...verification(verifyOptions) });
@@ -155,7 +163,9 @@ export class ChannelCredentials {
 
 /** grpc-js's VerifyOptions: checkServerIdentity replaces the host name check; rejectUnauthorized false skips verification. */
 export interface VerifyOptions {
+  /** Replaces the host name check; return an Error to refuse the server. */
   checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  /** false skips certificate verification (never in production). */
   rejectUnauthorized?: boolean;
 }
 

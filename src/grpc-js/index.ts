@@ -8,7 +8,7 @@ export { status, logVerbosity, propagate, compressionAlgorithms, connectivitySta
 export { setLogger, setLogVerbosity } from './logging.js';
 export { Metadata, type MetadataValue, type MetadataOptions } from './metadata.js';
 export type { ServiceError, StatusObject, ServerErrorResponse } from './errors.js';
-export { credentials, ChannelCredentials, CallCredentials, ServerCredentials, type KeyCertPair, type CallMetadataGenerator, type CallMetadataOptions } from './credentials.js';
+export { credentials, ChannelCredentials, CallCredentials, ServerCredentials, type KeyCertPair, type CallMetadataGenerator, type CallMetadataOptions, type GoogleCredentials, type HeaderSource, type VerifyOptions } from './credentials.js';
 export { UnsupportedOptionError, type ChannelOptions } from './channel-options.js';
 export {
   InterceptingCall, InterceptorConfigurationError, ListenerBuilder, RequesterBuilder, StatusBuilder,

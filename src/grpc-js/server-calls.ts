@@ -16,6 +16,7 @@ export interface ServerSurfaceCall {
   sendMetadata(responseMetadata: Metadata): void;
   getDeadline(): Date | number;
   getPath(): string;
+  /** The `:authority` the client sent (the host it asked for). */
   getHost(): string;
   getAuthContext(): object;
 }
@@ -63,6 +64,7 @@ const surface = {
     return this._ctx.method;
   },
   /** The :authority the client called. */
+  /** The `:authority` the client sent (the host it asked for). */
   getHost(this: CallState): string {
     return this._ctx.authority;
   },

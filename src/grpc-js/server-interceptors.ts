@@ -64,6 +64,7 @@ export interface ServerInterceptingCallInterface {
   startRead(): void;
   getPeer(): string;
   getDeadline(): Date | number;
+  /** The `:authority` the client sent (the host it asked for). */
   getHost(): string;
   getAuthContext(): object;
 }
@@ -198,6 +199,7 @@ export class ServerInterceptingCall implements ServerInterceptingCallInterface {
     return this.nextCall.getDeadline();
   }
 
+  /** The `:authority` the client sent (the host it asked for). */
   getHost(): string {
     return this.nextCall.getHost();
   }

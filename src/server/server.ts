@@ -21,6 +21,7 @@ export interface ServerTlsOptions {
    * and an ECDSA certificate: each client gets one it supports), the i-th key for the i-th chain.
    */
   key: string | Buffer | Array<string | Buffer>;
+  /** The certificate chain (PEM) for `key`, or one chain per key when `key` is a list. */
   cert: string | Buffer | Array<string | Buffer>;
   /** CA used to verify client certificates (mTLS). */
   ca?: string | Buffer;
