@@ -56,6 +56,10 @@ describe('the packed package', () => {
     expect(run(process.execPath, ['app.cjs'], app('cjs', 'commonjs')).trim()).toBe('hello world from cjs');
   });
 
+  it("runs a grpc-js program from CommonJS through require('tsgrpc/grpc-js')", () => {
+    expect(run(process.execPath, ['app-grpc-js.cjs'], app('cjs-grpc-js', 'commonjs')).trim()).toBe('hello world from grpc-js cjs');
+  });
+
   it('runs a call from an ES module app, sharing one copy of the classes with require()', () => {
     expect(run(process.execPath, ['app.mjs'], app('esm', 'module')).trim()).toBe('hello world from esm');
   });
