@@ -9,9 +9,9 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const EXTRA_NODE_MAJORS = ['22', '24'];
 
-function step(title, cmd, args, env = process.env) {
+function step(title, cmd, args, env = process.env, cwd = root) {
   console.log(`\n=== ${title}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  const r = spawnSync(cmd, args, { cwd, stdio: 'inherit', env });
   if (r.status !== 0) {
     console.error(`\n${title}: failed (exit ${r.status ?? r.signal})`);
     process.exit(r.status || 1);
@@ -28,8 +28,27 @@ function nodeBinary(major) {
   return bin;
 }
 
+/**
+ * What the suite runs besides Node, installed here so that `npm ci && npm test` passes on a fresh
+ * machine (each step is cached and quick once done): the grpc-go interop binaries, grpcurl/ghz/
+ * grpc_health_probe, the grpc-go bench server, and, as root, Debian's h2load and protoc.
+ */
+function prepareTools() {
+  step('grpc-go interop binaries', 'bash', ['interop/build-go.sh']);
+  step('grpcurl, ghz, grpc_health_probe', 'bash', ['tools/build.sh']);
+  step('grpc-go bench server', 'go', ['build', '-o', '../.cache/echo-server', '.'], process.env, path.join(root, 'bench/go'));
+  const missing = [['h2load', 'nghttp2-client'], ['protoc', 'protobuf-compiler']]
+    .filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0)
+    .map(([, pkg]) => pkg);
+  if (missing.length > 0 && process.getuid?.() === 0) {
+    step('apt-get update', 'apt-get', ['update', '-qq']);
+    step(`installing ${missing.join(', ')}`, 'apt-get', ['install', '-y', '-qq', ...missing]);
+  }
+}
+
 const onlyCurrent = process.env.TSGRPC_TEST_NODES === 'current' && process.env.CI !== 'true';
 const vitest = path.join(root, 'node_modules/vitest/vitest.mjs');
+prepareTools();
 step('type-check', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']);
 step(`tests on Node ${process.version}`, process.execPath, [vitest, 'run']);
 if (onlyCurrent) process.exit(0);
