@@ -59,10 +59,16 @@ function isTypeDefinition(value: object): boolean {
 }
 
 /** @grpc/proto-loader output: services and types keyed by their fully qualified names. */
-export type PackageDefinition = Record<string, ServiceDefinition | { /** The proto-loader format of a message or enum type, e.g. `'Protocol Buffer 3 DescriptorProto'`. */ format: string }>;
+export type PackageDefinition = Record<string, ServiceDefinition | {
+  /** The proto-loader format of a message or enum type, e.g. `'Protocol Buffer 3 DescriptorProto'`. */
+  format: string;
+}>;
 /** What `loadPackageDefinition` returns: nested packages of client constructors and type definitions. */
 export interface GrpcObject {
-  [name: string]: GrpcObject | ServiceClientConstructor | { /** The proto-loader format of a message or enum type, e.g. `'Protocol Buffer 3 DescriptorProto'`. */ format: string };
+  [name: string]: GrpcObject | ServiceClientConstructor | {
+    /** The proto-loader format of a message or enum type, e.g. `'Protocol Buffer 3 DescriptorProto'`. */
+    format: string;
+  };
 }
 
 /** Nests @grpc/proto-loader output by package: `grpc.loadPackageDefinition(def).helloworld.Greeter`. */

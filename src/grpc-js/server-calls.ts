@@ -223,6 +223,7 @@ export class ServerDuplexStream<Req, Res> extends Duplex {
     this._read = pullFrom(this, requests, () => {});
     watchCancel(this);
   }
+  /** end(metadata) sets the trailing metadata, as in grpc-js. */
   override end(...args: unknown[]): this {
     return endWith.call(this, super.end, args);
   }
