@@ -10,6 +10,7 @@ export type ChannelOptions = Record<string, unknown>;
  * act is a bug), so they fail loudly instead.
  */
 export class UnsupportedOptionError extends Error {
+  /** Names the option `key`, its `value` and why it is refused. */
   constructor(key: string, value: unknown, why = 'is not supported by tsgrpc/grpc-js yet') {
     super(`tsgrpc/grpc-js: channel option "${key}" (= ${JSON.stringify(value)}) ${why}; remove it or keep using @grpc/grpc-js`);
     this.name = 'UnsupportedOptionError';

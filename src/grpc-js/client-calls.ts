@@ -6,7 +6,9 @@ import { fromNative, type Metadata } from './metadata.js';
 
 /** What a client call object offers, whatever its stream shape. */
 export interface SurfaceCall {
+  /** Cancels the call: it ends with CANCELLED ("Cancelled on client") unless it has already finished. */
   cancel(): void;
+  /** The address of the server the call went to (tsgrpc reports the channel's target). */
   getPeer(): string;
 }
 
@@ -118,9 +120,11 @@ export interface ClientUnaryCall extends SurfaceCall {
   /** @internal */
   _link: CallLink;
 }
+/** A unary call in progress: emits 'metadata' and 'status', and can be cancelled; the response goes to the callback. */
 export class ClientUnaryCall extends EventEmitter {}
 installSurface(ClientUnaryCall);
 
+/** The callback of a unary or client-streaming call: an error, or null and the response. */
 export type UnaryCallback<Res> = (err: ServiceError | null, value?: Res) => void;
 
 /** Settles a unary or client-streaming call the way grpc-js does: callback first, then 'status'. */
@@ -145,7 +149,9 @@ export interface ClientReadableStream<Res> extends SurfaceCall {
   /** @internal */
   _link: CallLink;
 }
+/** A server-streaming call: an object-mode Readable of responses that also emits 'metadata' and 'status'. */
 export class ClientReadableStream<Res> extends Readable {
+  /** Made by `Client.makeServerStreamRequest`, not by applications. */
   constructor() {
     super({ objectMode: true });
   }
@@ -168,7 +174,9 @@ export interface ClientWritableStream<Req> extends SurfaceCall {
   /** @internal */
   _link: CallLink;
 }
+/** A client-streaming call: an object-mode Writable of requests that also emits 'metadata' and 'status'. */
 export class ClientWritableStream<Req> extends Writable {
+  /** Made by `Client.makeClientStreamRequest`, not by applications. */
   constructor() {
     super({ objectMode: true });
   }
@@ -179,7 +187,9 @@ export interface ClientDuplexStream<Req, Res> extends SurfaceCall {
   /** @internal */
   _link: CallLink;
 }
+/** A bidirectional-streaming call: an object-mode Duplex that writes requests and reads responses. */
 export class ClientDuplexStream<Req, Res> extends Duplex {
+  /** Made by `Client.makeBidiStreamRequest`, not by applications. */
   constructor() {
     super({ objectMode: true });
   }

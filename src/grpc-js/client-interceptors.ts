@@ -10,39 +10,56 @@ import type { Metadata } from './metadata.js';
  * inside one native client interceptor (see interceptor-bridge.ts).
  */
 
+/** Thrown when a client or call is given both interceptors and interceptor providers. */
 export class InterceptorConfigurationError extends Error {
+  /** Makes the error with grpc-js's message. */
   constructor(message: string) {
     super(message);
     this.name = 'InterceptorConfigurationError';
   }
 }
 
+/** The receiving side of a call, told what comes back: response metadata, each message, then the status. */
 export interface InterceptingListener {
+  /** Called with the response headers. */
   onReceiveMetadata(metadata: Metadata): void;
+  /** Called with each response message. */
   onReceiveMessage(message: any): void;
+  /** Called once with the call's final status. */
   onReceiveStatus(status: StatusObject): void;
 }
 
 export type MetadataListener = (metadata: Metadata, next: (metadata: Metadata) => void) => void;
 export type MessageListener = (message: any, next: (message: any) => void) => void;
 export type StatusListener = (status: StatusObject, next: (status: StatusObject) => void) => void;
+/** An interceptor's listener: each handler sees an incoming event and passes it (or a replacement) on with `next`. */
 export interface FullListener {
+  /** Intercepts the response headers. */
   onReceiveMetadata: MetadataListener;
+  /** Intercepts each response message. */
   onReceiveMessage: MessageListener;
+  /** Intercepts the final status. */
   onReceiveStatus: StatusListener;
 }
+/** A listener with any of the handlers; the missing ones pass events through unchanged. */
 export type Listener = Partial<FullListener>;
 
 export type MetadataRequester = (metadata: Metadata, listener: InterceptingListener, next: (metadata: Metadata, listener: InterceptingListener | Listener) => void) => void;
 export type MessageRequester = (message: any, next: (message: any) => void) => void;
 export type CloseRequester = (next: () => void) => void;
 export type CancelRequester = (next: () => void) => void;
+/** An interceptor's requester: each handler sees an outgoing operation and passes it on with `next`. */
 export interface FullRequester {
+  /** Intercepts the call's start: its request metadata and the listener for what comes back. */
   start: MetadataRequester;
+  /** Intercepts each request message. */
   sendMessage: MessageRequester;
+  /** Intercepts the end of the requests. */
   halfClose: CloseRequester;
+  /** Intercepts cancellation. */
   cancel: CancelRequester;
 }
+/** A requester with any of the handlers; the missing ones pass operations through unchanged. */
 export type Requester = Partial<FullRequester>;
 
 export interface MessageContext {
@@ -50,13 +67,21 @@ export interface MessageContext {
   flags?: number;
 }
 
+/** One layer of an intercepted call, as the layer above sees it. */
 export interface InterceptingCallInterface {
+  /** Cancels the call, ending it with this status. */
   cancelWithStatus(status: Status, details: string): void;
+  /** The address of the server the call went to. */
   getPeer(): string;
+  /** Starts the call with its request metadata and the listener for what comes back. */
   start(metadata: Metadata, listener?: Partial<InterceptingListener>): void;
+  /** Sends a request message, calling back once it has been passed on. */
   sendMessageWithContext(context: MessageContext, message: any): void;
+  /** Sends a request message. */
   sendMessage(message: any): void;
+  /** Asks for the next response message (messages flow on their own in tsgrpc). */
   startRead(): void;
+  /** Ends the requests. */
   halfClose(): void;
 }
 
@@ -68,30 +93,41 @@ export interface ClientMethodDefinition {
   responseDeserialize: (bytes: Buffer) => any;
 }
 
+/** What an interceptor is told about its call: the method, the deadline, and the other call options. */
 export interface InterceptorOptions {
+  /** The method being called. */
   method_definition: ClientMethodDefinition;
+  /** The call's deadline, if it has one; an interceptor may change it for the calls below. */
   deadline?: Date | number;
   [option: string]: unknown;
 }
 
+/** Makes the call below an interceptor, with (possibly changed) options. */
 export type NextCall = (options: InterceptorOptions) => InterceptingCallInterface;
+/** A client interceptor: wraps the call made by `nextCall` in an InterceptingCall. */
 export type Interceptor = (options: InterceptorOptions, nextCall: NextCall) => InterceptingCallInterface;
+/** Gives an interceptor for a method, or undefined for none. */
 export type InterceptorProvider = (methodDefinition: ClientMethodDefinition) => Interceptor | undefined;
 
+/** Builds a Listener one handler at a time. */
 export class ListenerBuilder {
   private readonly listener: Listener = {};
+  /** Sets the response metadata handler. */
   withOnReceiveMetadata(onReceiveMetadata: MetadataListener): this {
     this.listener.onReceiveMetadata = onReceiveMetadata;
     return this;
   }
+  /** Sets the response message handler. */
   withOnReceiveMessage(onReceiveMessage: MessageListener): this {
     this.listener.onReceiveMessage = onReceiveMessage;
     return this;
   }
+  /** Sets the status handler. */
   withOnReceiveStatus(onReceiveStatus: StatusListener): this {
     this.listener.onReceiveStatus = onReceiveStatus;
     return this;
   }
+  /** The listener built so far. */
   build(): Listener {
     return { ...this.listener };
   }
@@ -102,18 +138,22 @@ export class StatusBuilder {
   private code: Status | null = null;
   private details: string | null = null;
   private metadata: Metadata | null = null;
+  /** Sets the status code. */
   withCode(code: Status): this {
     this.code = code;
     return this;
   }
+  /** Sets the status message. */
   withDetails(details: string): this {
     this.details = details;
     return this;
   }
+  /** Sets the trailing metadata. */
   withMetadata(metadata: Metadata): this {
     this.metadata = metadata;
     return this;
   }
+  /** A status with the fields set so far. */
   build(): Partial<StatusObject> {
     const status: Partial<StatusObject> = {};
     if (this.code !== null) status.code = this.code;
@@ -123,24 +163,30 @@ export class StatusBuilder {
   }
 }
 
+/** Builds a Requester one handler at a time. */
 export class RequesterBuilder {
   private readonly requester: Requester = {};
+  /** Sets the start handler. */
   withStart(start: MetadataRequester): this {
     this.requester.start = start;
     return this;
   }
+  /** Sets the request message handler. */
   withSendMessage(sendMessage: MessageRequester): this {
     this.requester.sendMessage = sendMessage;
     return this;
   }
+  /** Sets the half-close handler. */
   withHalfClose(halfClose: CloseRequester): this {
     this.requester.halfClose = halfClose;
     return this;
   }
+  /** Sets the cancel handler. */
   withCancel(cancel: CancelRequester): this {
     this.requester.cancel = cancel;
     return this;
   }
+  /** The requester built so far. */
   build(): Requester {
     return { ...this.requester };
   }
@@ -163,14 +209,17 @@ function listenerChain(listener: Listener, above: InterceptingListener): Interce
 
 const ignore = () => {};
 
+/** An interceptor's layer of a call: runs its Requester on what goes out, then passes it to the call below. */
 export class InterceptingCall implements InterceptingCallInterface {
   private readonly requester: Requester;
   private readonly outgoing = new InOrder();
 
+  /** Wraps `nextCall`; without a requester every operation passes straight through. */
   constructor(private readonly nextCall: InterceptingCallInterface, requester?: Requester) {
     this.requester = requester ?? {};
   }
 
+  /** Cancels the call through the requester's cancel handler, if any. */
   cancelWithStatus(status: Status, details: string): void {
     const next = () => this.nextCall.cancelWithStatus(status, details);
     // A cancel never waits behind a slow requester.
@@ -178,10 +227,12 @@ export class InterceptingCall implements InterceptingCallInterface {
     else next();
   }
 
+  /** The peer of the call below. */
   getPeer(): string {
     return this.nextCall.getPeer();
   }
 
+  /** Starts the call through the requester's start handler; a Listener it passes on intercepts the events coming back. */
   start(metadata: Metadata, listener?: Partial<InterceptingListener>): void {
     const above: InterceptingListener = {
       onReceiveMetadata: listener?.onReceiveMetadata?.bind(listener) ?? ignore,
@@ -198,6 +249,7 @@ export class InterceptingCall implements InterceptingCallInterface {
     });
   }
 
+  /** Sends a message through the requester's sendMessage handler, in order with the other operations. */
   sendMessageWithContext(context: MessageContext, message: any): void {
     this.outgoing.run((release) => {
       const next = (m: any) => {
@@ -209,14 +261,17 @@ export class InterceptingCall implements InterceptingCallInterface {
     });
   }
 
+  /** Sends a message, like `sendMessageWithContext` with no callback. */
   sendMessage(message: any): void {
     this.sendMessageWithContext({}, message);
   }
 
+  /** Passes the read request to the call below. */
   startRead(): void {
     this.nextCall.startRead();
   }
 
+  /** Ends the requests through the requester's halfClose handler. */
   halfClose(): void {
     this.outgoing.run((release) => {
       const next = () => {

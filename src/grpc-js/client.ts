@@ -12,19 +12,36 @@ import { bridgeInterceptors } from './interceptor-bridge.js';
 import { isMetadata, Metadata, toNative } from './metadata.js';
 import { clientMethod } from './service-definition.js';
 
+/** A deadline: a Date, or milliseconds since the epoch (`Infinity` for none). */
 export type Deadline = Date | number;
 
+/** grpc-js's per-call options. */
 export interface CallOptions {
+  /** When the call fails with DEADLINE_EXCEEDED if it has not finished. */
   deadline?: Deadline;
+  /** Overrides the `:authority` the call is sent with. */
   host?: string;
   /** A server call (from a tsgrpc/grpc-js handler) whose deadline and cancellation this call inherits. */
-  parent?: { _ctx?: { deadline: Date | undefined; signal: AbortSignal } };
+  parent?: {
+    /** The server call's internals that propagation reads (tsgrpc's own, not grpc-js's). */
+    _ctx?: {
+      /** The server call's deadline, if it has one. */
+      deadline: Date | undefined;
+      /** Aborted when the server call is cancelled. */
+      signal: AbortSignal;
+    };
+  };
+  /** grpc-js's `propagate` bit flags: which of the parent's deadline and cancellation to inherit. */
   propagate_flags?: number;
+  /** Call credentials for this call alone, added to the channel's. */
   credentials?: unknown;
+  /** Interceptors for this call, in place of the client's. */
   interceptors?: Interceptor[];
+  /** Interceptor providers for this call, each asked for an interceptor given the method. */
   interceptor_providers?: InterceptorProvider[];
 }
 
+/** A client's options: grpc-js channel options, plus `channelOverride`, `channelFactoryOverride` and interceptors. */
 export type ClientOptions = ChannelOptions;
 
 function unsupported(what: string): never {
@@ -42,6 +59,7 @@ export class Channel {
   readonly _compression: 'gzip' | 'deflate' | undefined;
   private readonly target: string;
 
+  /** Opens a native channel to `target`; options tsgrpc cannot honour throw UnsupportedOptionError rather than being ignored. */
   constructor(target: string, credentials: ChannelCredentials, options: ChannelOptions = {}) {
     const settings = clientSettings(options);
     let tls = channelTls(credentials);
@@ -56,14 +74,17 @@ export class Channel {
     this._compression = settings.compression;
   }
 
+  /** The target the channel was made for. */
   getTarget(): string {
     return this.target;
   }
 
+  /** Closes the channel; calls on it fail from then on. */
   close(): void {
     this._native.close();
   }
 
+  /** The channel's connectivity state; with `tryToConnect`, an idle channel starts connecting. */
   getConnectivityState(tryToConnect: boolean): connectivityState {
     return this._native.getState(tryToConnect) as number as connectivityState;
   }
@@ -77,6 +98,7 @@ export class Channel {
     );
   }
 
+  /** Throws: tsgrpc has no call-level channel API; make calls through a Client. */
   createCall(): never {
     return unsupported('Channel.createCall (use a Client)');
   }
@@ -99,6 +121,7 @@ export class Client {
   private readonly interceptors: readonly Interceptor[];
   private readonly interceptorProviders: readonly InterceptorProvider[];
 
+  /** Makes a client with its own channel to `address`, or shares one through the `channelOverride` or `channelFactoryOverride` option. */
   constructor(address: string, credentials: ChannelCredentials, options: ClientOptions = {}) {
     const { channelOverride, channelFactoryOverride, interceptors, interceptor_providers: providers, ...channelOptions } = options;
     this.interceptors = (interceptors as Interceptor[] | undefined) ?? [];
@@ -122,10 +145,12 @@ export class Client {
     this.compression = this.compatChannel._compression;
   }
 
+  /** Closes the client's channel (a shared channel too, as in grpc-js). */
   close(): void {
     this.channel.close();
   }
 
+  /** The channel the client makes its calls on. */
   getChannel(): Channel {
     return this.compatChannel;
   }
@@ -138,6 +163,7 @@ export class Client {
     );
   }
 
+  /** Starts a unary call; takes grpc-js's optional metadata and options before the callback that gets the response or error. */
   makeUnaryRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, argument: Req, ...rest: unknown[]): ClientUnaryCall {
     const { metadata, options, callback } = unaryArguments<Res>(rest[0], rest[1], rest[2]);
     const call = new ClientUnaryCall();
@@ -147,6 +173,7 @@ export class Client {
     return call;
   }
 
+  /** Starts a client-streaming call: write requests to the returned stream, and the callback gets the one response or error. */
   makeClientStreamRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, ...rest: unknown[]): ClientWritableStream<Req> {
     const { metadata, options, callback } = unaryArguments<Res>(rest[0], rest[1], rest[2]);
     const call = new ClientWritableStream<Req>();
@@ -165,6 +192,7 @@ export class Client {
     return call;
   }
 
+  /** Starts a server-streaming call: the returned stream reads the responses. */
   makeServerStreamRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, argument: Req, metadata?: unknown, options?: unknown): ClientReadableStream<Res> {
     const args = streamArguments(metadata, options);
     const call = new ClientReadableStream<Res>();
@@ -177,6 +205,7 @@ export class Client {
     return call;
   }
 
+  /** Starts a bidirectional-streaming call: the returned duplex stream writes requests and reads responses. */
   makeBidiStreamRequest<Req, Res>(method: string, serialize: Serialize, deserialize: Deserialize, metadata?: unknown, options?: unknown): ClientDuplexStream<Req, Res> {
     const args = streamArguments(metadata, options);
     const call = new ClientDuplexStream<Req, Res>();

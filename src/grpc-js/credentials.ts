@@ -10,10 +10,14 @@ function bufferOrNull(value: unknown, name: string): void {
   if (value && !Buffer.isBuffer(value)) throw new TypeError(`${name}, if provided, must be a Buffer.`);
 }
 
+/** What a metadata generator is told about the call it makes metadata for. */
 export interface CallMetadataOptions {
+  /** The method's full path, `/package.Service/Method`. */
   method_name: string;
+  /** The service's URL, `https://host/package.Service` (without the port, as in grpc-js). */
   service_url: string;
 }
+/** Makes a call's metadata: calls back with the metadata, or with an error that fails the call. */
 export type CallMetadataGenerator = (options: CallMetadataOptions, callback: (err: Error | null, metadata?: Metadata) => void) => void;
 
 /**
@@ -29,6 +33,7 @@ export class CallCredentials {
     this._native = native;
   }
 
+  /** Call credentials whose generator runs before each call, adding its metadata to the call's. */
   static createFromMetadataGenerator(generator: CallMetadataGenerator): CallCredentials {
     if (typeof generator !== 'function') throw new TypeError('the metadata generator must be a function');
     return new CallCredentials(NativeCallCredentials.fromMetadataGenerator((context) => new Promise((resolve, reject) => {
@@ -62,10 +67,12 @@ export class CallCredentials {
     });
   }
 
+  /** Call credentials that add nothing. */
   static createEmpty(): CallCredentials {
     return new CallCredentials(undefined);
   }
 
+  /** Credentials that run this generator and then `other`'s, adding both one's metadata. */
   compose(other: CallCredentials): CallCredentials {
     const theirs = callCredentialsOf(other);
     if (!theirs) return this;
@@ -124,15 +131,18 @@ export class ChannelCredentials {
   /** Call credentials composed in, applied to every call on the channel. */
   readonly _tsgrpcCall: NativeCallCredentials | undefined;
 
+  /** Called by the static factories; `tls` undefined means plaintext. */
   protected constructor(tls: ClientTlsOptions | undefined, call?: NativeCallCredentials) {
     this._tsgrpcTls = tls;
     this._tsgrpcCall = call;
   }
 
+  /** Whether these credentials use TLS. */
   _isSecure(): boolean {
     return this._tsgrpcTls !== undefined;
   }
 
+  /** These credentials with call credentials added to every call; throws on insecure credentials, as grpc-js does. */
   compose(callCredentials: CallCredentials): ChannelCredentials {
     if (!this._isSecure()) throw new Error('Cannot compose insecure credentials');
     const added = callCredentialsOf(callCredentials);
@@ -140,10 +150,12 @@ export class ChannelCredentials {
     return new ChannelCredentials(this._tsgrpcTls, this._tsgrpcCall ? this._tsgrpcCall.compose(added) : added);
   }
 
+  /** Plaintext (h2c) credentials, without TLS. */
   static createInsecure(): ChannelCredentials {
     return new ChannelCredentials(undefined);
   }
 
+  /** TLS credentials: root certificates (default: Node's), and optionally a client key and certificate chain. */
   static createSsl(rootCerts?: Buffer | null, privateKey?: Buffer | null, certChain?: Buffer | null, verifyOptions?: VerifyOptions): ChannelCredentials {
     bufferOrNull(rootCerts, 'Root certificate');
     bufferOrNull(privateKey, 'Private key');
@@ -207,26 +219,35 @@ export function channelCallCredentials(credentials: unknown): NativeCallCredenti
   return (credentials as Partial<ChannelCredentials>)._tsgrpcCall;
 }
 
+/** A server's private key with its certificate chain, both PEM. */
 export interface KeyCertPair {
+  /** The private key, PEM. */
   private_key: Buffer;
+  /** The certificate chain, PEM. */
   cert_chain: Buffer;
 }
 
+/** How a server listens: plaintext (h2c) or TLS with the given certificates. */
 export class ServerCredentials {
+  /** The native TLS options, read by shape so credentials from another copy of this module work too. */
   readonly _tsgrpcTls: ServerTlsOptions | undefined;
 
+  /** Called by the static factories; `tls` undefined means plaintext. */
   protected constructor(tls: ServerTlsOptions | undefined) {
     this._tsgrpcTls = tls;
   }
 
+  /** Whether these credentials use TLS. */
   _isSecure(): boolean {
     return this._tsgrpcTls !== undefined;
   }
 
+  /** Plaintext (h2c) server credentials. */
   static createInsecure(): ServerCredentials {
     return new ServerCredentials(undefined);
   }
 
+  /** TLS server credentials; with `checkClientCertificate`, clients must present a certificate signed by `rootCerts`. */
   static createSsl(rootCerts: Buffer | null, keyCertPairs: KeyCertPair[], checkClientCertificate = false): ServerCredentials {
     if (rootCerts !== null && !Buffer.isBuffer(rootCerts)) throw new TypeError('rootCerts must be null or a Buffer');
     if (!Array.isArray(keyCertPairs)) throw new TypeError('keyCertPairs must be an array');
@@ -269,14 +290,21 @@ export function serverTls(credentials: unknown): ServerTlsOptions | undefined {
 
 /** grpc-js's `credentials` namespace object. */
 export const credentials = {
+  /** Plaintext channel credentials; see `ChannelCredentials.createInsecure`. */
   createInsecure: ChannelCredentials.createInsecure,
+  /** TLS channel credentials; see `ChannelCredentials.createSsl`. */
   createSsl: ChannelCredentials.createSsl,
+  /** TLS channel credentials from a `tls.SecureContext`; see `ChannelCredentials.createFromSecureContext`. */
   createFromSecureContext: ChannelCredentials.createFromSecureContext,
+  /** Call credentials from a metadata generator; see `CallCredentials.createFromMetadataGenerator`. */
   createFromMetadataGenerator: CallCredentials.createFromMetadataGenerator,
+  /** Call credentials from a google-auth-library client; see `CallCredentials.createFromGoogleCredential`. */
   createFromGoogleCredential: CallCredentials.createFromGoogleCredential,
+  /** Channel credentials with each of the call credentials composed in. */
   combineChannelCredentials(channel: ChannelCredentials, ...call: CallCredentials[]): ChannelCredentials {
     return call.reduce((acc, c) => acc.compose(c), channel);
   },
+  /** Call credentials that apply each of the given ones in turn. */
   combineCallCredentials(first: CallCredentials, ...rest: CallCredentials[]): CallCredentials {
     return rest.reduce((acc, c) => acc.compose(c), first);
   },

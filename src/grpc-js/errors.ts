@@ -1,9 +1,13 @@
 import { GrpcError, Status, statusName, type Metadata as NativeMetadata } from '../index.js';
 import { fromNative, isMetadata, toNative, Metadata } from './metadata.js';
 
+/** A call's final status as grpc-js reports it: code, message and trailing metadata. */
 export interface StatusObject {
+  /** The gRPC status code. */
   code: Status;
+  /** The status message sent by the server (or set locally, e.g. on cancellation or deadline). */
   details: string;
+  /** The trailing metadata, with any rich error details under `grpc-status-details-bin`. */
   metadata: Metadata;
 }
 
@@ -11,7 +15,10 @@ export interface StatusObject {
 export interface ServiceError extends Error, StatusObject {}
 
 /** What a handler may report: an Error, or a plain {code, details, metadata} object. */
-export type ServerErrorResponse = Partial<StatusObject> & { message?: string };
+export type ServerErrorResponse = Partial<StatusObject> & {
+  /** The error message, used as the status message when there is no numeric `code`. */
+  message?: string;
+};
 
 export function serviceError(status: StatusObject): ServiceError {
   const error = new Error(`${status.code} ${statusName(status.code)}: ${status.details}`) as ServiceError;

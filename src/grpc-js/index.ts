@@ -38,7 +38,9 @@ import { Client } from './client.js';
 
 /** grpc-js's free functions over a client. */
 export const closeClient = (client: Client): void => client.close();
+/** Returns the channel a client makes its calls on, like `client.getChannel()`. */
 export const getClientChannel = (client: Client) => client.getChannel();
+/** Calls back once the client's channel is ready or the deadline passes, like `client.waitForReady()`. */
 export const waitForClientReady = (client: Client, deadline: Date | number, callback: (error?: Error) => void): void =>
   client.waitForReady(deadline, callback);
 
@@ -46,10 +48,14 @@ export const waitForClientReady = (client: Client, deadline: Date | number, call
 export function load(): never {
   throw new Error('Not available in this library. Use @grpc/proto-loader and loadPackageDefinition instead');
 }
+/** Removed from grpc-js too: throws, pointing to @grpc/proto-loader and `loadPackageDefinition`. */
 export const loadObject = load;
 
+/** Throws: grpc-js's admin services (channelz, CSDS) are not supported by tsgrpc. */
 export function addAdminServicesToServer(): never {
   throw new Error('tsgrpc/grpc-js: admin services (channelz, CSDS) are not supported');
 }
+/** Throws: channelz is not supported by tsgrpc. */
 export const getChannelzServiceDefinition = addAdminServicesToServer;
+/** Throws: channelz is not supported by tsgrpc. */
 export const getChannelzHandlers = addAdminServicesToServer;

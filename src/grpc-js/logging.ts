@@ -8,10 +8,12 @@ import { logVerbosity } from './constants.js';
 let logger: Partial<Console> = console;
 let verbosity: logVerbosity = logVerbosity.ERROR;
 
+/** Replaces the console the compat module logs its own warnings to (grpc-js's transport tracing has no equivalent here). */
 export function setLogger(newLogger: Partial<Console>): void {
   logger = newLogger;
 }
 
+/** Sets the least severity the compat module logs; messages below it are dropped. */
 export function setLogVerbosity(level: logVerbosity): void {
   verbosity = level;
 }

@@ -2,9 +2,13 @@ import { Client, type ClientOptions } from './client.js';
 import type { ChannelCredentials } from './credentials.js';
 import { methodType, type MethodDefinition, type ServiceDefinition } from './service-definition.js';
 
+/** A generated client class: `new` makes a Client with one method per service method. */
 export interface ServiceClientConstructor {
+  /** Makes a client for `address` over the given credentials and channel options. */
   new (address: string, credentials: ChannelCredentials, options?: ClientOptions): Client & Record<string, any>;
+  /** The service definition the class was made from. */
   service: ServiceDefinition;
+  /** The service's name as given to `makeClientConstructor`. */
   serviceName: string;
 }
 
@@ -46,6 +50,7 @@ export function makeClientConstructor(methods: ServiceDefinition, serviceName: s
   return ServiceClient as unknown as ServiceClientConstructor;
 }
 
+/** An alias of `makeClientConstructor`, as in grpc-js. */
 export const makeGenericClientConstructor = makeClientConstructor;
 
 /** A message or enum type in a package definition (proto-loader marks them with `format`). */
@@ -53,9 +58,17 @@ function isTypeDefinition(value: object): boolean {
   return 'format' in value;
 }
 
-export type PackageDefinition = Record<string, ServiceDefinition | { format: string }>;
+/** @grpc/proto-loader output: services and types keyed by their fully qualified names. */
+export type PackageDefinition = Record<string, ServiceDefinition | {
+  /** The proto-loader format of a message or enum type, e.g. `'Protocol Buffer 3 DescriptorProto'`. */
+  format: string;
+}>;
+/** What `loadPackageDefinition` returns: nested packages of client constructors and type definitions. */
 export interface GrpcObject {
-  [name: string]: GrpcObject | ServiceClientConstructor | { format: string };
+  [name: string]: GrpcObject | ServiceClientConstructor | {
+    /** The proto-loader format of a message or enum type, e.g. `'Protocol Buffer 3 DescriptorProto'`. */
+    format: string;
+  };
 }
 
 /** Nests @grpc/proto-loader output by package: `grpc.loadPackageDefinition(def).helloworld.Greeter`. */

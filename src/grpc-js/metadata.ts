@@ -1,10 +1,16 @@
 import { Metadata as NativeMetadata } from '../index.js';
 
+/** A metadata value: a string, or a Buffer for keys ending in `-bin`. */
 export type MetadataValue = string | Buffer;
+/** grpc-js's per-call flags carried on a Metadata object. */
 export interface MetadataOptions {
+  /** Marks the call idempotent (accepted for compatibility; tsgrpc sends no such flag). */
   idempotentRequest?: boolean;
+  /** Waits for the channel to be ready instead of failing fast when it is not. */
   waitForReady?: boolean;
+  /** Marks the request cacheable (accepted for compatibility; tsgrpc sends no such flag). */
   cacheableRequest?: boolean;
+  /** Asks to hold the request in a buffer (accepted for compatibility; no effect in tsgrpc). */
   corked?: boolean;
 }
 
@@ -28,16 +34,19 @@ export class Metadata {
   internalRepr = new Map<string, MetadataValue[]>();
   private options: MetadataOptions;
 
+  /** Makes an empty Metadata with the given call flags. */
   constructor(options: MetadataOptions = {}) {
     this.options = options;
   }
 
+  /** Replaces every value of `key` (lowercased) with `value`; throws on an illegal key or value. */
   set(key: string, value: MetadataValue): void {
     key = key.toLowerCase();
     checkEntry(key, value);
     this.internalRepr.set(key, [value]);
   }
 
+  /** Appends `value` to the values of `key` (lowercased); throws on an illegal key or value. */
   add(key: string, value: MetadataValue): void {
     key = key.toLowerCase();
     checkEntry(key, value);
@@ -46,10 +55,12 @@ export class Metadata {
     else this.internalRepr.set(key, [value]);
   }
 
+  /** Removes every value of `key`. */
   remove(key: string): void {
     this.internalRepr.delete(key.toLowerCase());
   }
 
+  /** The values of `key` in the order added; an empty array if there are none. */
   get(key: string): MetadataValue[] {
     return this.internalRepr.get(key.toLowerCase()) ?? [];
   }
@@ -63,26 +74,31 @@ export class Metadata {
     return map;
   }
 
+  /** A deep copy: Buffer values are copied too. */
   clone(): Metadata {
     const copy = new Metadata(this.options);
     for (const [key, values] of this.internalRepr) copy.internalRepr.set(key, values.map(copyValue));
     return copy;
   }
 
+  /** Appends every value of `other` to this metadata, key by key. */
   merge(other: Metadata): void {
     for (const [key, values] of entriesOf(other)) {
       this.internalRepr.set(key, [...(this.internalRepr.get(key) ?? []), ...values]);
     }
   }
 
+  /** Replaces the call flags. */
   setOptions(options: MetadataOptions): void {
     this.options = options;
   }
 
+  /** The call flags. */
   getOptions(): MetadataOptions {
     return this.options;
   }
 
+  /** The HTTP/2 header form: Buffer values base64-encoded, pseudo-headers (`:` keys) left out. */
   toHttp2Headers(): Record<string, string | string[]> {
     const headers: Record<string, string | string[]> = {};
     for (const [key, values] of this.internalRepr) {
@@ -93,10 +109,12 @@ export class Metadata {
     return headers;
   }
 
+  /** Every key with its values, for `JSON.stringify`. */
   toJSON(): Record<string, MetadataValue[]> {
     return Object.fromEntries(this.internalRepr);
   }
 
+  /** Builds a Metadata from HTTP/2 headers, decoding base64 `-bin` values. */
   static fromHttp2Headers(headers: Record<string, string | string[] | undefined>): Metadata {
     return fromNative(NativeMetadata.fromHeaders(headers));
   }

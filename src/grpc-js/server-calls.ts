@@ -10,23 +10,34 @@ import { grpcJsAuthContext } from './auth-context.js';
 
 /** What every grpc-js server call object offers, whatever its stream shape. */
 export interface ServerSurfaceCall {
+  /** The request metadata the client sent. */
   readonly metadata: Metadata;
+  /** Whether the client cancelled the call (or its deadline passed) before the handler answered. */
   readonly cancelled: boolean;
+  /** The client's address. */
   getPeer(): string;
+  /** Sends the response headers now, with this metadata; only the first call has an effect. */
   sendMetadata(responseMetadata: Metadata): void;
+  /** The call's deadline, `Infinity` if it has none. */
   getDeadline(): Date | number;
+  /** The method's full path, `/package.Service/Method`. */
   getPath(): string;
   /** The `:authority` the client sent (the host it asked for). */
   getHost(): string;
+  /** The client's TLS identity as grpc-js describes it (`transportSecurityType`, `sslPeerCertificate`); empty over plaintext. */
   getAuthContext(): object;
 }
 
 interface CallState {
+  /** The native server call this object wraps (tsgrpc's own, not in grpc-js). */
   _ctx: ServerCallContext;
+  /** The request metadata, converted on first read. */
   _metadata: Metadata | undefined;
+  /** Set once the call is cancelled. */
   _cancelled: boolean;
   /** The handler answered (callback, end or error): an abort after this is not a cancellation. */
   _responded: boolean;
+  /** Whether cancellation is being watched for (set up lazily, when someone listens). */
   _watching: boolean;
 }
 
@@ -110,6 +121,10 @@ function initState(call: CallState, ctx: ServerCallContext): void {
 
 export interface ServerUnaryCall<Req, Res> extends ServerSurfaceCall, CallState {}
 export class ServerUnaryCall<Req, Res> extends EventEmitter {
+  /**
+   * Made by the server for each call, with its one request message in `request`.
+   * @param request The request message.
+   */
   constructor(ctx: ServerCallContext, readonly request: Req) {
     super();
     initState(this, ctx);
@@ -119,6 +134,7 @@ installSurface(ServerUnaryCall, true);
 
 export interface ServerReadableStream<Req, Res> extends ServerSurfaceCall, CallState {}
 export class ServerReadableStream<Req, Res> extends Readable {
+  /** Made by the server for each call: an object-mode Readable of the request messages. */
   constructor(ctx: ServerCallContext, requests: AsyncIterable<Req>) {
     super({ objectMode: true });
     initState(this, ctx);
@@ -131,8 +147,11 @@ installSurface(ServerReadableStream, false);
 
 /** The response side of a streaming call: writes go to an Outbox the native server pulls from. */
 interface ResponseWriter {
+  /** The queue of response messages the native server pulls from. */
   _outbox: Outbox<unknown>;
+  /** An error emitted by the handler, sent as the status when the stream ends. */
   _pendingError: GrpcError | undefined;
+  /** Trailing metadata given to `end()`. */
   _trailers: Metadata | undefined;
 }
 
@@ -175,6 +194,10 @@ function endWith(this: ResponseWriter & Writable, base: (...args: any[]) => any,
 
 export interface ServerWritableStream<Req, Res> extends ServerSurfaceCall, CallState, ResponseWriter {}
 export class ServerWritableStream<Req, Res> extends Writable {
+  /**
+   * Made by the server for each call: an object-mode Writable of responses, with the one request in `request`.
+   * @param request The request message.
+   */
   constructor(ctx: ServerCallContext, readonly request: Req) {
     super({ objectMode: true });
     initState(this, ctx);
@@ -191,6 +214,7 @@ Object.assign(ServerWritableStream.prototype, { _write: writeTo, _final: finalTo
 
 export interface ServerDuplexStream<Req, Res> extends ServerSurfaceCall, CallState, ResponseWriter {}
 export class ServerDuplexStream<Req, Res> extends Duplex {
+  /** Made by the server for each call: an object-mode Duplex that reads requests and writes responses. */
   constructor(ctx: ServerCallContext, requests: AsyncIterable<Req>) {
     super({ objectMode: true });
     initState(this, ctx);
@@ -199,6 +223,7 @@ export class ServerDuplexStream<Req, Res> extends Duplex {
     this._read = pullFrom(this, requests, () => {});
     watchCancel(this);
   }
+  /** end(metadata) sets the trailing metadata, as in grpc-js. */
   override end(...args: unknown[]): this {
     return endWith.call(this, super.end, args);
   }
@@ -206,6 +231,7 @@ export class ServerDuplexStream<Req, Res> extends Duplex {
 installSurface(ServerDuplexStream, false);
 Object.assign(ServerDuplexStream.prototype, { _write: writeTo, _final: finalTo });
 
+/** A unary or client-streaming handler's callback: an error, or null and the response, with optional trailing metadata. */
 export type sendUnaryData<Res> = (error: ServerErrorResponse | Error | null, value?: Res | null, trailer?: Metadata, flags?: number) => void;
 
 const NO_COMPRESS = 2;

@@ -11,13 +11,19 @@ import type { ServerCredentials } from './credentials.js';
 import { bridgeServerInterceptors } from './server-interceptor-bridge.js';
 import type { ServerInterceptor, ServerMethodDefinition } from './server-interceptors.js';
 
+/** A unary handler: gets the call (request in `call.request`) and sends one response or error through the callback. */
 export type handleUnaryCall<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+/** A client-streaming handler: reads requests from the call stream and sends one response or error through the callback. */
 export type handleClientStreamingCall<Req, Res> = (call: ServerReadableStream<Req, Res>, callback: sendUnaryData<Res>) => void;
+/** A server-streaming handler: gets the request in `call.request` and writes responses to the call stream. */
 export type handleServerStreamingCall<Req, Res> = (call: ServerWritableStream<Req, Res>) => void;
+/** A bidirectional-streaming handler: reads requests from and writes responses to the call stream. */
 export type handleBidiStreamingCall<Req, Res> = (call: ServerDuplexStream<Req, Res>) => void;
+/** Any of the four handler shapes. */
 export type HandleCall<Req, Res> =
   | handleUnaryCall<Req, Res> | handleClientStreamingCall<Req, Res>
   | handleServerStreamingCall<Req, Res> | handleBidiStreamingCall<Req, Res>;
+/** A service implementation: handlers by method name (or by the method's original name). */
 export type UntypedServiceImplementation = Record<string, HandleCall<any, any>>;
 
 interface Registered {
@@ -52,6 +58,7 @@ export class Server {
   private readonly nativeOptions;
   private shutdown = false;
 
+  /** Makes a server with grpc-js channel options and optional server interceptors; options tsgrpc cannot honour throw. */
   constructor(options: ChannelOptions & { interceptors?: ServerInterceptor[] } = {}) {
     const { interceptors, ...channelOptions } = options;
     this.nativeOptions = serverSettings(channelOptions);
@@ -69,6 +76,7 @@ export class Server {
     return { path, ...stream, requestDeserialize: registered.deserialize, responseSerialize: registered.serialize };
   }
 
+  /** Registers a service's handlers; every method needs one (a missing handler answers UNIMPLEMENTED), and a path can be added only once. */
   addService(service: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     if (service === null || typeof service !== 'object' || implementation === null || typeof implementation !== 'object') {
       throw new Error('addService() requires two objects as arguments');
@@ -90,11 +98,13 @@ export class Server {
     }
   }
 
+  /** Stops serving a service's methods; calls to them then fail with UNIMPLEMENTED. */
   removeService(service: ServiceDefinition): void {
     if (service === null || typeof service !== 'object') throw new Error('removeService() requires object as argument');
     for (const attrs of Object.values(service)) this.handlers.delete(attrs.path);
   }
 
+  /** Listens on `port` (e.g. `'0.0.0.0:50051'`, `'[::]:0'`, `'unix:/path'`) and calls back with the port actually bound, or an error. */
   bindAsync(port: string, creds: ServerCredentials, callback: (error: Error | null, port: number) => void): void {
     if (this.shutdown) throw new Error('bindAsync called after shutdown');
     if (typeof port !== 'string') throw new TypeError('port must be a string');
@@ -181,6 +191,7 @@ export class Server {
     void bound.native.shutdown(graceTimeMs);
   }
 
+  /** Stops accepting calls and calls back once the calls in progress have finished. */
   tryShutdown(callback: (error?: Error) => void): void {
     this.shutdown = true;
     const servers = [...this.bound.values()].map((b) => b.native);
@@ -188,6 +199,7 @@ export class Server {
     Promise.all(servers.map((s) => s.shutdown(Infinity))).then(() => callback(), (err: Error) => callback(err));
   }
 
+  /** Stops the server at once, cancelling the calls in progress. */
   forceShutdown(): void {
     this.shutdown = true;
     for (const bound of this.bound.values()) bound.native.forceShutdown();
@@ -200,10 +212,12 @@ export class Server {
     warnStart();
   }
 
+  /** Throws, as in grpc-js: use `addService()`. */
   addProtoService(): never {
     throw new Error('Not implemented. Use addService() instead');
   }
 
+  /** Throws, as in grpc-js: use `bindAsync()`. */
   bind(): never {
     throw new Error('Not implemented. Use bindAsync() instead');
   }

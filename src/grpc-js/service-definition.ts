@@ -2,18 +2,29 @@ import type { MethodDefinition as NativeMethod } from '../index.js';
 
 /** One method as grpc-js describes it: proto-loader output, grpc-tools' *_grpc_pb.js, or hand-written. */
 export interface MethodDefinition<Req = any, Res = any> {
+  /** The full method path, `/package.Service/Method`. */
   path: string;
+  /** Whether the client sends a stream of messages. */
   requestStream: boolean;
+  /** Whether the server sends a stream of messages. */
   responseStream: boolean;
+  /** Encodes a request message to bytes. */
   requestSerialize: (value: Req) => Buffer;
+  /** Decodes a request message from bytes. */
   requestDeserialize: (bytes: Buffer) => Req;
+  /** Encodes a response message to bytes. */
   responseSerialize: (value: Res) => Buffer;
+  /** Decodes a response message from bytes. */
   responseDeserialize: (bytes: Buffer) => Res;
+  /** The method's name as written in the .proto file; generated clients also get a method under this name. */
   originalName?: string;
+  /** The request type's descriptor, as proto-loader provides it (unused by tsgrpc). */
   requestType?: unknown;
+  /** The response type's descriptor, as proto-loader provides it (unused by tsgrpc). */
   responseType?: unknown;
 }
 
+/** A service as grpc-js describes it: its methods by name. */
 export type ServiceDefinition = Record<string, MethodDefinition>;
 
 export type MethodType = 'unary' | 'clientStream' | 'serverStream' | 'bidi';
