@@ -127,9 +127,10 @@ async function main(): Promise<void> {
     `Machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
     `Node ${process.version}; ${goVersion() ?? 'Go: not present'}; @grpc/grpc-js ${grpcJsVersion}; ${hasH2load ? h2loadVersion() : 'h2load: not present'}; ghz ${ghz ? 'from tools/.cache/bin' : 'not present'}`,
     `Load average (1 / 5 / 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)} (on ${os.cpus().length} cores; other work on the machine skews results)`,
-    ...(Math.max(loadBefore[0], loadAfter[0]) >= os.cpus().length
+    // The bench itself keeps both cores busy, so the load after it says nothing about other work: judge by the load before.
+    ...(loadBefore[0] >= os.cpus().length / 2
       ? [
-          '**The machine was busy** (load average at or above the core count): timed rows and their per-round ratios are dominated by other processes; ' +
+          '**The machine was busy** (1-minute load average at or above half the core count before the run): timed rows and their per-round ratios are dominated by other processes; ' +
             'CPU µs/call and garbage per call (both per call of the measured process) are the columns to trust in this run.',
         ]
       : []),

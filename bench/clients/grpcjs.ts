@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { EchoClient } from '../echo.js';
 import { GRPCJS_OPTIONS, grpcJsEcho } from '../servers/grpcjs-def.js';
-import { grpcJsOrders } from '../servers/orders.js';
+import { grpcJsOrders } from '../servers/orders-grpcjs.js';
 
 type Cb = (err: grpc.ServiceError | null, res?: Buffer) => void;
 interface GrpcJsEchoStub extends grpc.Client {

@@ -2,7 +2,7 @@
 import { Channel, createClient, interceptCall, type ClientInterceptor } from '../../src/index.js';
 import type { EchoClient } from '../echo.js';
 import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from '../servers/tsgrpc-def.js';
-import { tsgrpcOrders } from '../servers/orders.js';
+import { tsgrpcOrders } from '../servers/orders-tsgrpc.js';
 
 interface BidiCall extends AsyncIterable<Buffer> {
   write(m: Buffer): Promise<void>;

@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { countReply, streamCount, type EchoServer } from '../echo.js';
 import { GRPCJS_OPTIONS, grpcJsEcho } from './grpcjs-def.js';
-import { grpcJsOrders, grpcJsOrdersImpl } from './orders.js';
+import { grpcJsOrders, grpcJsOrdersImpl } from './orders-grpcjs.js';
 
 const impl: grpc.UntypedServiceImplementation = {
   Unary(call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) {

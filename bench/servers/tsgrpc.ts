@@ -2,7 +2,7 @@
 import { Server, type ServerInterceptor } from '../../src/index.js';
 import { countReply, streamCount, type EchoServer } from '../echo.js';
 import { TSGRPC_MAX_MESSAGE, tsgrpcEcho } from './tsgrpc-def.js';
-import { tsgrpcOrders, tsgrpcOrdersImpl } from './orders.js';
+import { tsgrpcOrders, tsgrpcOrdersImpl } from './orders-tsgrpc.js';
 
 const impl = {
   async Unary(req: Buffer) {

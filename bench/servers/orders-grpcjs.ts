@@ -1,20 +1,8 @@
-// Orders.Echo (bench/proto/orders.proto) on the Node servers, each through
-// its usual protobuf path: tsgrpc via loadProto, grpc-js via
-// @grpc/proto-loader (default conversion options).
+// Orders.Echo (bench/proto/orders.proto) through grpc-js's usual protobuf path,
+// @grpc/proto-loader with default conversion options (tsgrpc's is orders-tsgrpc.ts).
 import * as grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import { loadProto, type ServiceDefinition } from '../../src/index.js';
-import { ORDERS_PROTO, ORDERS_SERVICE } from '../orders.js';
-
-export async function tsgrpcOrders(): Promise<ServiceDefinition> {
-  return (await loadProto(ORDERS_PROTO)).services[ORDERS_SERVICE];
-}
-
-export const tsgrpcOrdersImpl = {
-  async Echo(order: object) {
-    return order;
-  },
-};
+import { ORDERS_PROTO } from '../orders.js';
 
 export async function grpcJsOrders(): Promise<grpc.ServiceClientConstructor> {
   const def = await protoLoader.load(ORDERS_PROTO);
