@@ -7,7 +7,7 @@ import { http2ErrorName } from '../wire/http2-errors.js';
 import { clientCallProbe, type CallProbe } from '../observability/events.js';
 import { isTracing, trace } from '../observability/trace.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
-import { MessageReader, drained, writeMessage, type CompressedMessage } from '../transport/message-io.js';
+import { MessageReader, drained, writeMessage, type CompressedMessage, type MessageReceiver } from '../transport/message-io.js';
 import { nonGrpcResponse, rstStatus, statusFromTrailers, wasNeverProcessed } from './call-status.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -86,7 +86,7 @@ export interface AttemptSetup<Res> {
  * One try of a call on one HTTP/2 stream: request messages out, responses in,
  * and exactly one outcome, from trailers, an HTTP error, a reset or a lost connection.
  */
-export class CallAttempt<Res> implements CallStream {
+export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | CompressedMessage<Res>> {
   private session: http2.ClientHttp2Session | undefined;
   private stream: http2.ClientHttp2Stream | undefined;
   /** Set when the outcome was reported or the attempt was cancelled. */
@@ -205,21 +205,8 @@ export class CallAttempt<Res> implements CallStream {
   }
 
   private listen(stream: http2.ClientHttp2Stream): void {
-    const { setup, listener } = this;
-    this.reader = new MessageReader(
-      setup.maxReceiveMessageSize,
-      setup.deserialize,
-      (message, compressed, size) => {
-        if (this.done) return;
-        this.probe?.received(size);
-        listener.message(message, compressed, size);
-      },
-      setup.keepsCompressed ? (message, size) => {
-        if (this.done) return;
-        this.probe?.received(size);
-        listener.compressedMessage(message, size);
-      } : undefined,
-    );
+    const { setup } = this;
+    this.reader = new MessageReader(setup.maxReceiveMessageSize, setup.deserialize, this, setup.keepsCompressed);
     // Shared listeners that find the attempt on the stream: closures would cost a few hundred bytes per call.
     (stream as AttemptStream)[kAttempt] = this;
     stream.on('response', onStreamResponse);
@@ -228,6 +215,14 @@ export class CallAttempt<Res> implements CallStream {
     stream.on('end', onStreamEnd);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
+  }
+
+  /** From the reader: one response message (left compressed when the setup keepsCompressed). */
+  receivedMessage(message: Res | CompressedMessage<Res>, compressed: boolean, size: number): void {
+    if (this.done) return;
+    this.probe?.received(size);
+    if (compressed && this.setup.keepsCompressed) this.listener.compressedMessage(message as CompressedMessage<Res>, size);
+    else this.listener.message(message as Res, compressed, size);
   }
 
   onResponse(headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number, rawHeaders: string[]): void {

@@ -13,6 +13,8 @@ import { http2ErrorName } from '../wire/http2-errors.js';
 
 const C = http2.constants;
 const EMPTY_METADATA = new Metadata();
+/** The status of an OK call whose trailing metadata nobody reads: shared, since nothing in it changes. */
+const OK_UNREAD: FinalStatus = Object.freeze({ error: undefined, trailers: EMPTY_METADATA });
 
 /** A response that is not a gRPC response: its HTTP status is mapped per doc/http-grpc-status-mapping.md. */
 export function nonGrpcResponse(httpStatus: number, headers: http2.IncomingHttpHeaders): GrpcError | undefined {
@@ -46,7 +48,7 @@ export function statusFromTrailers(
     return { error: new GrpcError(code, 'the server ended the stream without a grpc-status'), trailers: EMPTY_METADATA };
   }
   const code = parseStatusCode(trailers['grpc-status'] as string | undefined);
-  if (code === Status.OK && !wantOkTrailers) return { error: undefined, trailers: EMPTY_METADATA };
+  if (code === Status.OK && !wantOkTrailers) return OK_UNREAD;
   const metadata = Metadata.fromRawHeaders(rawTrailers);
   if (code === undefined) return { error: new GrpcError(Status.INTERNAL, 'trailers arrived without a grpc-status', metadata), trailers: metadata };
   if (code === Status.OK) return { error: undefined, trailers: metadata };

@@ -170,10 +170,13 @@ export class Channel {
 
   /** Makes a unary call: one request, one response. Rejects with a GrpcError for any status but OK. */
   unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
-    return new Promise<Res>((resolve, reject) => {
-      const call = this.singleResponseCall(method, options, resolve, reject);
-      call.startWith(request);
-    });
+    const sink = new SingleResponse<Res>(method.path);
+    try {
+      this.singleResponseCall(method, options, sink).startWith(request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return sink.promise;
   }
 
   /** Makes a server-streaming call: one request; iterate the returned stream for the responses. */
@@ -190,11 +193,16 @@ export class Channel {
    * A request wrapped with withWriteOptions() carries its own options, e.g. no compression.
    */
   clientStream<Req, Res>(method: MethodDefinition<Req, Res>, requests: RequestSource<Req>, options: CallOptions = {}): Promise<Res> {
-    return new Promise<Res>((resolve, reject) => {
-      const call = this.singleResponseCall(method, options, resolve, reject);
+    const sink = new SingleResponse<Res>(method.path);
+    let call: CallHandle<Req>;
+    try {
+      call = this.singleResponseCall(method, options, sink);
       call.start();
-      void pump(requests, call);
-    });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    void pump(requests, call);
+    return sink.promise;
   }
 
   /** Starts a bidirectional call: write() requests and end(), and iterate the responses as they come. */
@@ -288,13 +296,7 @@ export class Channel {
     return chain;
   }
 
-  private singleResponseCall<Req, Res>(
-    method: MethodDefinition<Req, Res>,
-    options: CallOptions,
-    resolve: (r: Res) => void,
-    reject: (e: GrpcError) => void,
-  ): CallHandle<Req> {
-    const sink = new SingleResponse<Res>(method.path, resolve, reject);
+  private singleResponseCall<Req, Res>(method: MethodDefinition<Req, Res>, options: CallOptions, sink: SingleResponse<Res>): CallHandle<Req> {
     const call = this.createCall(method, options, sink);
     sink.call = call;
     return call;

@@ -20,6 +20,8 @@ import { MAX_TIMER_MS } from '../util/timers.js';
 /** This library's product token in the user-agent header, between the application's prefix and suffix. */
 export const USER_AGENT = 'tsgrpc/0.1.0';
 
+const RESOLVED = Promise.resolve();
+
 /** Where a call delivers its responses and its end. */
 export interface ResponseSink<Res> {
   /** A response, with its size on the wire. */
@@ -145,27 +147,33 @@ export class ClientCall<Req, Res> implements CallHandle<Req>, AttemptSetup<Res>,
 
   /** Sends one request; resolves when the stream can take more (dropped silently once the call ended). */
   write(request: Req, compress = true): Promise<void> {
-    return this.send(request, compress, false);
+    if (this.finished || this.halfClosed) return RESOLVED;
+    const bytes = this.serialize(request);
+    if (bytes instanceof GrpcError) return Promise.reject(bytes);
+    return this.streams.write(bytes, compress ? this.compressor : undefined, false);
   }
 
   /** Sends the only request and half-closes in the same DATA frame (unary and server-streaming calls). */
   writeLast(request: Req): void {
-    void this.send(request, true, true).catch(() => {});
+    if (this.finished || this.halfClosed) return;
+    const bytes = this.serialize(request);
+    if (bytes instanceof GrpcError) return;
+    this.halfClosed = true;
+    // Stream writes never reject, and nothing waits on this one: no promise handlers to attach.
+    void this.streams.write(bytes, this.compressor, true);
   }
 
-  private send(request: Req, compress: boolean, last: boolean): Promise<void> {
-    if (this.finished || this.halfClosed) return Promise.resolve();
-    let bytes: Uint8Array;
+  /** The serialized request; a request that cannot be sent cancels the call with the returned error. */
+  private serialize(request: Req): Uint8Array | GrpcError {
     try {
-      bytes = this.method.serializeRequest(request);
+      const bytes = this.method.serializeRequest(request);
       checkSendSize(bytes, this.limits.maxSendMessageSize);
+      return bytes;
     } catch (err) {
       const error = toGrpcError(err, Status.INTERNAL, 'could not serialize the request');
       this.cancelWith(error);
-      return Promise.reject(error);
+      return error;
     }
-    if (last) this.halfClosed = true;
-    return this.streams.write(bytes, compress ? this.compressor : undefined, last);
   }
 
   /**

@@ -4,20 +4,33 @@ import { Status } from '../wire/status.js';
 import type { CallHandle } from './call-handle.js';
 import type { ResponseSink } from './client-call.js';
 
+/** Set by the promise executor, which runs synchronously inside `new Promise`: one shared function, no closure per call. */
+let capturedResolve: ((value: any) => void) | undefined;
+let capturedReject: ((error: GrpcError) => void) | undefined;
+function captureSettlers(resolve: (value: any) => void, reject: (error: GrpcError) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 /**
- * The sink of a unary or client-streaming call: settles the caller's promise with the one response.
+ * The sink of a unary or client-streaming call: settles `promise` with the one response.
  * A class rather than closures, so that it is one small object per call.
  */
 export class SingleResponse<Res> implements ResponseSink<Res> {
   call!: CallHandle<any>;
+  /** What the caller awaits. */
+  readonly promise: Promise<Res>;
+  private readonly resolve: (response: Res) => void;
+  private readonly reject: (error: GrpcError) => void;
   private received = false;
   private response: Res | undefined;
 
-  constructor(
-    private readonly path: string,
-    private readonly resolve: (response: Res) => void,
-    private readonly reject: (error: GrpcError) => void,
-  ) {}
+  constructor(private readonly path: string) {
+    this.promise = new Promise<Res>(captureSettlers);
+    this.resolve = capturedResolve!;
+    this.reject = capturedReject!;
+    capturedResolve = capturedReject = undefined;
+  }
 
   message(response: Res): void {
     if (this.received) {

@@ -6,7 +6,7 @@ import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
 import { http2ErrorName } from '../wire/http2-errors.js';
 import { isTracing, trace } from '../observability/trace.js';
-import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage } from '../transport/message-io.js';
+import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage, type MessageReceiver } from '../transport/message-io.js';
 import { noteStreamClosed } from '../transport/server-keepalive.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { deadlines, type Expiring } from '../util/deadlines.js';
@@ -118,7 +118,7 @@ function refuse(stream: http2.ServerHttp2Stream, path: string, options: Dispatch
  * side and the handler's context are this same object (see ServerResponse), and it waits on the
  * shared deadline timer itself: a call allocates one state object of its own.
  */
-class ServerCall extends CallContext implements Expiring {
+class ServerCall extends CallContext implements Expiring, MessageReceiver<unknown> {
   expirySlot = -1;
   private requests: AsyncQueue<unknown> | undefined;
   private reader!: MessageReader<unknown>;
@@ -152,13 +152,8 @@ class ServerCall extends CallContext implements Expiring {
   start(requestEncoding: string | undefined): void {
     const { stream } = this;
     const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
-    const reader = new MessageReader(
-      this.options.maxReceiveMessageSize,
-      this.registered.definition.deserializeRequest,
-      (msg, compressed, size) => this.onRequest(msg, compressed, size),
-      // Streaming handlers may read slowly: their queue keeps compressed requests compressed until read.
-      streaming ? (msg, size) => this.onRequest(msg, true, size) : undefined,
-    );
+    // Streaming handlers may read slowly: their queue keeps compressed requests compressed until read.
+    const reader = new MessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, this, streaming);
     reader.setEncoding(requestEncoding);
     this.reader = reader;
     // Shared listeners (see kCall): closures would cost a few hundred bytes per call.
@@ -208,7 +203,8 @@ class ServerCall extends CallContext implements Expiring {
     this.onClose();
   }
 
-  private onRequest(message: unknown, compressed: boolean, size: number): void {
+  /** From the reader: one request message (left compressed for a streaming handler's queue). */
+  receivedMessage(message: unknown, compressed: boolean, size: number): void {
     this.probe?.received(size);
     if (this.requests) {
       if (!this.requests.push(message, size)) this.stream.pause();

@@ -1,7 +1,7 @@
 import type http2 from 'node:http2';
 import { compressorFor, type Compressor } from '../wire/compression.js';
 import { GrpcError } from '../wire/error.js';
-import { FrameDecoder, encodeFrame } from '../wire/frame.js';
+import { FrameDecoder, SINGLE_BUFFER_LIMIT, asBuffer, encodeSmallFrame, framePrefix } from '../wire/frame.js';
 import { Status } from '../wire/status.js';
 import type { CallProbe } from '../observability/events.js';
 
@@ -57,6 +57,12 @@ export function openMessage<T>(item: T | CompressedMessage<T>): T {
   return item instanceof CompressedMessage ? item.open() : item;
 }
 
+/** Where a MessageReader delivers: the call that owns it, so that a reader needs no closures of its own. */
+export interface MessageReceiver<T> {
+  /** A complete message, parsed, with its size on the wire. */
+  receivedMessage(message: T, compressed: boolean, size: number): void;
+}
+
 /**
  * Turns DATA chunks into deserialized messages: frame decoding, the size
  * limit, and decompression with the stream's grpc-encoding. Each message is
@@ -67,14 +73,14 @@ export class MessageReader<T> extends FrameDecoder {
   private decompressor: Compressor | undefined;
 
   /**
-   * With `onCompressed`, compressed messages are handed over unopened, for a
-   * reader that buffers them until the application asks (see CompressedMessage).
+   * With `keepCompressed`, compressed messages are handed over unopened (as a CompressedMessage), for a
+   * receiver that buffers them until the application asks.
    */
   constructor(
     maxMessageSize: number,
     private readonly deserialize: (bytes: Uint8Array) => T,
-    private readonly onDecoded: (message: T, compressed: boolean, size: number) => void,
-    private readonly onCompressed?: (message: CompressedMessage<T>, size: number) => void,
+    private readonly receiver: MessageReceiver<T | CompressedMessage<T>>,
+    private readonly keepCompressed = false,
   ) {
     super({ maxMessageSize, onMessage: deliverMessage });
   }
@@ -86,8 +92,8 @@ export class MessageReader<T> extends FrameDecoder {
 
   /** Called by FrameDecoder for each complete frame, with the reader as `this`. */
   deliver(payload: Buffer, compressed: boolean): void {
-    if (compressed && this.onCompressed) this.onCompressed(new CompressedMessage(payload, this), payload.length);
-    else this.onDecoded(this.decode(payload, compressed), compressed, payload.length);
+    if (compressed && this.keepCompressed) this.receiver.receivedMessage(new CompressedMessage(payload, this), true, payload.length);
+    else this.receiver.receivedMessage(this.decode(payload, compressed), compressed, payload.length);
   }
 
   decode(payload: Buffer, compressed: boolean): T {
@@ -133,16 +139,20 @@ export function writeMessage(
 ): boolean {
   const payload = compressor ? compressor.compress(bytes) : bytes;
   probe?.sent(payload.length);
-  const frames = encodeFrame(payload, compressor !== undefined);
-  if (frames.length > 1) {
+  const compressed = compressor !== undefined;
+  // With endStream, the (last) buffer carries END_STREAM instead of a separate empty DATA frame after it.
+  if (payload.length <= SINGLE_BUFFER_LIMIT) {
+    const frame = encodeSmallFrame(payload, compressed);
+    if (endStream) stream.end(frame);
+    else stream.write(frame);
+  } else {
+    // Large payloads are not copied: the prefix and the payload go out as two buffers of one write.
     stream.cork();
-    stream.write(frames[0]);
+    stream.write(framePrefix(payload.length, compressed));
+    if (endStream) stream.end(asBuffer(payload));
+    else stream.write(asBuffer(payload));
+    stream.uncork();
   }
-  const last = frames[frames.length - 1];
-  // With endStream, the last frame carries END_STREAM instead of a separate empty DATA frame after it.
-  if (endStream) stream.end(last);
-  else stream.write(last);
-  if (frames.length > 1) stream.uncork();
   return stream.writableLength < STREAM_BUFFER_LIMIT;
 }
 

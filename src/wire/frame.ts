@@ -5,7 +5,7 @@ import { Status } from './status.js';
 export const FRAME_HEADER_SIZE = 5;
 
 /** Payloads up to this size are copied behind their prefix so a message goes out as one write. */
-const COALESCE_LIMIT = 16 * 1024;
+export const SINGLE_BUFFER_LIMIT = 16 * 1024;
 
 /** The 5-byte prefix of a message frame: the compressed flag and the payload length. */
 export function framePrefix(length: number, compressed = false): Buffer {
@@ -15,21 +15,27 @@ export function framePrefix(length: number, compressed = false): Buffer {
   return prefix;
 }
 
+/** Frames one message into a single buffer, prefix and a copy of the payload: for payloads up to SINGLE_BUFFER_LIMIT. */
+export function encodeSmallFrame(payload: Uint8Array, compressed = false): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
+  frame[0] = compressed ? 1 : 0;
+  frame.writeUInt32BE(payload.length, 1);
+  frame.set(payload, FRAME_HEADER_SIZE);
+  return frame;
+}
+
+/** A payload as a Buffer, without copying it. */
+export function asBuffer(payload: Uint8Array): Buffer {
+  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+}
+
 /**
  * Frames one message. Small payloads are copied into a single buffer; large
  * ones are returned as [prefix, payload] so they are never copied.
  */
 export function encodeFrame(payload: Uint8Array, compressed = false): Buffer[] {
-  const length = payload.length;
-  if (length > COALESCE_LIMIT) {
-    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, length);
-    return [framePrefix(length, compressed), body];
-  }
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
-  frame[0] = compressed ? 1 : 0;
-  frame.writeUInt32BE(length, 1);
-  frame.set(payload, FRAME_HEADER_SIZE);
-  return [frame];
+  if (payload.length > SINGLE_BUFFER_LIMIT) return [framePrefix(payload.length, compressed), asBuffer(payload)];
+  return [encodeSmallFrame(payload, compressed)];
 }
 
 /** Options of a FrameDecoder. */
