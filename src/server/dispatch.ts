@@ -11,7 +11,7 @@ import { noteStreamClosed } from '../transport/server-keepalive.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { deadlines, type Expiring } from '../util/deadlines.js';
 import { CallContext } from './context.js';
-import { confirmHalfClose } from './half-close.js';
+import { cancelsWithResetAlone, confirmHalfClose } from './half-close.js';
 import type { AnyHandler } from './handlers.js';
 import { serializeResponse } from './response-bytes.js';
 import { ServerResponse, kCall, rejectRequest, type CallStream } from './server-call.js';
@@ -102,7 +102,7 @@ function startCall(
     return false;
   }
   const deadlineAt = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-  new ServerCall(stream, session, acceptEncoding, rawHeaders, registered, deadlineAt, options).start(encoding);
+  new ServerCall(stream, session, acceptEncoding, rawHeaders, registered, deadlineAt, options).start(encoding, headers['user-agent']);
   return true;
 }
 
@@ -125,6 +125,8 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
   private hasRequest = false;
   private request: unknown;
   private readonly kind: CallKind;
+  /** A streaming call from a client that never cancels with END_STREAM first: its half-close needs no PING to confirm. */
+  private halfCloseIsFinal = false;
 
   constructor(
     stream: http2.ServerHttp2Stream,
@@ -149,7 +151,7 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
     this.fail(new GrpcError(Status.DEADLINE_EXCEEDED, 'Deadline Exceeded'));
   }
 
-  start(requestEncoding: string | undefined): void {
+  start(requestEncoding: string | undefined, userAgent: string | undefined): void {
     const { stream } = this;
     const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
     // Streaming handlers may read slowly: their queue keeps compressed requests compressed until read.
@@ -173,6 +175,7 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
       // A request that fails to inflate or parse when the handler reads it fails the call.
       queue.onError = (err) => this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
       this.requests = queue;
+      this.halfCloseIsFinal = cancelsWithResetAlone(userAgent);
       void this.run(this.kind, queue);
     }
   }
@@ -193,8 +196,9 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
     } catch (err) {
       return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
     }
-    // A cancel may be END_STREAM followed by RST_STREAM: the handler's stream ends only once that is ruled out.
-    if (this.requests) confirmHalfClose(this.stream, () => this.onRequestsEnd());
+    // A cancel may be END_STREAM followed by RST_STREAM: the handler's stream ends only once that is ruled out
+    // (see half-close.ts), unless the client is one that cancels with RST_STREAM alone.
+    if (this.requests && !this.halfCloseIsFinal) confirmHalfClose(this.stream, () => this.onRequestsEnd());
     else this.onRequestsEnd();
   }
 

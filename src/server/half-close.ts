@@ -66,3 +66,15 @@ export function confirmHalfClose(stream: http2.ServerHttp2Stream, then: () => vo
   if (!barrier) barriers.set(session, (barrier = new HalfCloseBarrier(session)));
   barrier.confirm(then);
 }
+
+/**
+ * Clients whose user-agent says they cancel an open request with RST_STREAM(CANCEL) alone, never
+ * END_STREAM first: tsgrpc and grpc-go (test/cancel-storm.test.ts storms both). Their half-close is
+ * real as it arrives, so their client-streaming and bidi calls skip the PING round trip. Any other
+ * client, or a user-agent that names none of them, gets the barrier.
+ */
+const RESETS_ALONE = /(?:^|\s)(?:tsgrpc|grpc-go)\//;
+
+export function cancelsWithResetAlone(userAgent: string | undefined): boolean {
+  return userAgent !== undefined && RESETS_ALONE.test(userAgent);
+}
