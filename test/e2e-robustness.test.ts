@@ -55,6 +55,13 @@ describe('server facing bad input (raw HTTP/2 client)', () => {
     await expectGoodCallStillWorks();
   });
 
+  it('lists its encodings only when it refuses one: a plain response carries no grpc-accept-encoding (as grpc-go)', async () => {
+    const r = await rawRequest(session, { ':path': '/e2e.Probe/Unary' }, frame({}));
+    expect(statusOf(r).code).toBe(Status.OK);
+    expect(r.headers['content-type']).toBe('application/grpc');
+    expect(r.headers['grpc-accept-encoding']).toBeUndefined();
+  });
+
   it('answers a compressed flag without grpc-encoding with INTERNAL', async () => {
     const r = await rawRequest(session, { ':path': '/e2e.Probe/Unary' }, frame({}, true));
     expect(statusOf(r)).toEqual({ code: Status.INTERNAL, message: expect.stringMatching(/compressed message, but no grpc-encoding/) });

@@ -98,7 +98,7 @@ function startCall(
   }
   const encoding = headers['grpc-encoding'] as string | undefined;
   if (encoding !== undefined && !isSupportedEncoding(encoding)) {
-    refuse(stream, path, options, acceptEncoding, Status.UNIMPLEMENTED, `request compression "${encoding}" is not supported; supported: ${ACCEPT_ENCODING}`);
+    refuse(stream, path, options, acceptEncoding, Status.UNIMPLEMENTED, `request compression "${encoding}" is not supported; supported: ${ACCEPT_ENCODING}`, true);
     return false;
   }
   const deadlineAt = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
@@ -109,8 +109,13 @@ function startCall(
 function ignoreError(): void {}
 
 /** Ends a call that failed before its handler was found: it gets a response side alone. */
-function refuse(stream: http2.ServerHttp2Stream, path: string, options: DispatchOptions, acceptEncoding: string | undefined, code: Status, message: string): void {
-  new ServerResponse(stream, options.maxSendMessageSize, acceptEncoding, path).finish(code, message);
+function refuse(
+  stream: http2.ServerHttp2Stream, path: string, options: DispatchOptions, acceptEncoding: string | undefined, code: Status, message: string,
+  advertiseEncodings = false,
+): void {
+  const response = new ServerResponse(stream, options.maxSendMessageSize, acceptEncoding, path);
+  response.advertisesEncodings = advertiseEncodings;
+  response.finish(code, message);
 }
 
 /**

@@ -39,6 +39,12 @@ export class ServerResponse {
   private trailersToSend: Headers | undefined;
   /** Per-message switch: false sends the next messages uncompressed even with an encoding set. */
   compressMessages = true;
+  /**
+   * Whether the response lists the request encodings this server accepts (grpc-accept-encoding): only when
+   * it refuses the client's, as doc/compression.md asks. Other responses leave it out, as grpc-go does; it
+   * would cost every call a header.
+   */
+  advertisesEncodings = false;
 
   constructor(
     protected readonly stream: http2.ServerHttp2Stream,
@@ -145,7 +151,9 @@ export class ServerResponse {
     if (!this.headersSent) {
       this.headersSent = true;
       noteResponseSent(stream);
-      stream.respond(this.trailerHeaders(responseHeaders(), code, message, statusDetails), { endStream: true });
+      const headers = responseHeaders();
+      if (this.advertisesEncodings) headers['grpc-accept-encoding'] = ACCEPT_ENCODING;
+      stream.respond(this.trailerHeaders(headers, code, message, statusDetails), { endStream: true });
       this.closeRequestSide();
       return;
     }
@@ -198,7 +206,7 @@ function sendTrailersOf(this: CallStream<ServerResponse>): void {
 
 /** A fresh literal rather than a copy of the frozen one: V8 copies a frozen object slowly, into a larger one. */
 function responseHeaders(): Headers {
-  return { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING };
+  return { ':status': 200, 'content-type': 'application/grpc' };
 }
 
 /** Replies to a request that is not gRPC at all, with an HTTP status and a gRPC status for gRPC-aware peers. */
