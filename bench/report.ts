@@ -153,7 +153,7 @@ function missedSummary(tg: Target[]): string {
   return (
     `**${missed.length} of ${judged.length} measured targets missed**` +
     (unmeasured ? ` (${unmeasured} not measured in this run)` : '') +
-    (missed.length ? `: ${missed.map((t) => t.name).join('; ')}. Profiles explaining them are a later pass of issue 13.` : '.')
+    (missed.length ? `: ${missed.map((t) => t.name).join('; ')}. Each is explained, with the profile behind it, under "Targets missed in this run, and why" in the optimization log at the end.` : '.')
   );
 }
 

@@ -7,7 +7,7 @@ import { http2ErrorName } from '../wire/http2-errors.js';
 import { clientCallProbe, type CallProbe } from '../observability/events.js';
 import { isTracing, trace } from '../observability/trace.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
-import { MessageReader, drained, writeMessage, type CompressedMessage, type MessageReceiver } from '../transport/message-io.js';
+import { MessageReader, drained, parseMessage, wholeFrame, writeMessage, type CompressedMessage, type MessageReceiver } from '../transport/message-io.js';
 import { nonGrpcResponse, rstStatus, statusFromTrailers, wasNeverProcessed } from './call-status.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -98,6 +98,7 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
   private rawTrailers: string[] | undefined;
   /** Set while waiting for a connection: takes the attempt out of the queue. */
   private withdraw: (() => void) | undefined;
+  /** Made for the first chunk that is not one whole uncompressed message, or when the response is compressed. */
   private reader: MessageReader<Res> | undefined;
   private streamError: Error | undefined;
   /** Counts messages and reports the outcome, only while someone observes client calls. */
@@ -205,8 +206,6 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
   }
 
   private listen(stream: http2.ClientHttp2Stream): void {
-    const { setup } = this;
-    this.reader = new MessageReader(setup.maxReceiveMessageSize, setup.deserialize, this, setup.keepsCompressed);
     // Shared listeners that find the attempt on the stream: closures would cost a few hundred bytes per call.
     (stream as AttemptStream)[kAttempt] = this;
     stream.on('response', onStreamResponse);
@@ -215,6 +214,11 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
     stream.on('end', onStreamEnd);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
+  }
+
+  private makeReader(): MessageReader<Res> {
+    const { setup } = this;
+    return (this.reader = new MessageReader(setup.maxReceiveMessageSize, setup.deserialize, this, setup.keepsCompressed));
   }
 
   /** From the reader: one response message (left compressed when the setup keepsCompressed). */
@@ -236,8 +240,10 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
     }
     const problem = nonGrpcResponse(this.httpStatus, headers);
     if (problem) return this.fail(problem);
+    const encoding = headers['grpc-encoding'] as string | undefined;
     try {
-      this.reader!.setEncoding(headers['grpc-encoding'] as string | undefined);
+      // Identity responses get a reader only for a chunk that is not one whole message (see wholeFrame).
+      if (encoding !== undefined && encoding !== 'identity') this.makeReader().setEncoding(encoding);
     } catch (err) {
       return this.fail(new GrpcError(Status.INTERNAL, `server used an unsupported grpc-encoding: ${(err as Error).message}`));
     }
@@ -253,7 +259,14 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
   onData(chunk: Buffer): void {
     if (this.done) return;
     try {
-      this.reader!.push(chunk);
+      const reader = this.reader;
+      if (reader === undefined) {
+        const payload = wholeFrame(chunk, this.setup.maxReceiveMessageSize);
+        if (payload) return this.receivedMessage(parseMessage(this.setup.deserialize, payload), false, payload.length);
+        this.makeReader().push(chunk);
+      } else {
+        reader.push(chunk);
+      }
     } catch (err) {
       this.fail(toGrpcError(err, Status.INTERNAL, 'invalid response message'));
     }
@@ -287,7 +300,7 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
 
   private endWithTrailers(): void {
     try {
-      this.reader!.finish();
+      this.reader?.finish();
     } catch (err) {
       return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated response'));
     }

@@ -6,7 +6,7 @@ import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
 import { http2ErrorName } from '../wire/http2-errors.js';
 import { isTracing, trace } from '../observability/trace.js';
-import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage, type MessageReceiver } from '../transport/message-io.js';
+import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage, parseMessage, wholeFrame, type MessageReceiver } from '../transport/message-io.js';
 import { noteStreamClosed } from '../transport/server-keepalive.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { deadlines, type Expiring } from '../util/deadlines.js';
@@ -126,7 +126,8 @@ function refuse(
 class ServerCall extends CallContext implements Expiring, MessageReceiver<unknown> {
   expirySlot = -1;
   private requests: AsyncQueue<unknown> | undefined;
-  private reader!: MessageReader<unknown>;
+  /** Made for the first chunk that is not one whole uncompressed message (see wholeFrame), or at once for a compressed request stream. */
+  private reader: MessageReader<unknown> | undefined;
   private hasRequest = false;
   private request: unknown;
   private readonly kind: CallKind;
@@ -159,10 +160,7 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
   start(requestEncoding: string | undefined, userAgent: string | undefined): void {
     const { stream } = this;
     const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
-    // Streaming handlers may read slowly: their queue keeps compressed requests compressed until read.
-    const reader = new MessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, this, streaming);
-    reader.setEncoding(requestEncoding);
-    this.reader = reader;
+    if (requestEncoding !== undefined && requestEncoding !== 'identity') this.makeReader().setEncoding(requestEncoding);
     // Shared listeners (see kCall): closures would cost a few hundred bytes per call.
     stream.on('close', onStreamClose);
     // A client RST_STREAM also ends the readable side: 'aborted' tells it apart from a half-close.
@@ -188,7 +186,14 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
   onData(chunk: Buffer): void {
     if (this.isFinished) return;
     try {
-      this.reader.push(chunk);
+      const reader = this.reader;
+      if (reader === undefined) {
+        const payload = wholeFrame(chunk, this.options.maxReceiveMessageSize);
+        if (payload) return this.receivedMessage(parseMessage(this.registered.definition.deserializeRequest, payload), false, payload.length);
+        this.makeReader().push(chunk);
+      } else {
+        reader.push(chunk);
+      }
     } catch (err) {
       this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
     }
@@ -197,7 +202,7 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
   onEnd(): void {
     if (this.isFinished) return;
     try {
-      this.reader.finish();
+      this.reader?.finish();
     } catch (err) {
       return this.fail(toGrpcError(err, Status.INTERNAL, 'truncated request'));
     }
@@ -205,6 +210,12 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
     // (see half-close.ts), unless the client is one that cancels with RST_STREAM alone.
     if (this.requests && !this.halfCloseIsFinal) confirmHalfClose(this.stream, () => this.onRequestsEnd());
     else this.onRequestsEnd();
+  }
+
+  /** Streaming handlers may read slowly: their queue keeps compressed requests compressed until read. */
+  private makeReader(): MessageReader<unknown> {
+    const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
+    return (this.reader = new MessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, this, streaming));
   }
 
   onStreamClosed(): void {

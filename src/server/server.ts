@@ -231,9 +231,10 @@ export class Server {
     });
     const tracksStreams = this.policy.maxConnectionIdleMs !== undefined;
     // Node passes the raw header list as a fourth argument, which its typings omit.
+    const lookup = (path: string) => this.methods.get(path); // made once, not per stream
     const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       if (tracksStreams) this.watches.get(stream.session!)?.streamOpened(stream);
-      dispatchStream(stream, headers, rawHeaders, (p) => this.methods.get(p), dispatchOptions);
+      dispatchStream(stream, headers, rawHeaders, lookup, dispatchOptions);
     };
     server.on('stream', onStream as (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void);
     return server;

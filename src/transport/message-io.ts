@@ -1,7 +1,7 @@
 import type http2 from 'node:http2';
 import { compressorFor, type Compressor } from '../wire/compression.js';
 import { GrpcError } from '../wire/error.js';
-import { FrameDecoder, SINGLE_BUFFER_LIMIT, asBuffer, encodeSmallFrame, framePrefix } from '../wire/frame.js';
+import { FRAME_HEADER_SIZE, FrameDecoder, SINGLE_BUFFER_LIMIT, asBuffer, encodeSmallFrame, framePrefix } from '../wire/frame.js';
 import { Status } from '../wire/status.js';
 import type { CallProbe } from '../observability/events.js';
 
@@ -97,13 +97,28 @@ export class MessageReader<T> extends FrameDecoder {
   }
 
   decode(payload: Buffer, compressed: boolean): T {
-    const bytes = compressed ? this.decompressor!.decompress(payload, this.maxMessageSize) : payload;
-    try {
-      return this.deserialize(bytes);
-    } catch (err) {
-      throw new GrpcError(Status.INTERNAL, `could not parse message: ${(err as Error).message}`);
-    }
+    return parseMessage(this.deserialize, compressed ? this.decompressor!.decompress(payload, this.maxMessageSize) : payload);
   }
+}
+
+/** Deserializes one message payload; throws GrpcError(INTERNAL) naming the parser's complaint. */
+export function parseMessage<T>(deserialize: (bytes: Uint8Array) => T, bytes: Uint8Array): T {
+  try {
+    return deserialize(bytes);
+  } catch (err) {
+    throw new GrpcError(Status.INTERNAL, `could not parse message: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The payload of a chunk that is exactly one whole, uncompressed message frame within `maxSize`; otherwise
+ * undefined, and the chunk goes to a MessageReader. Most unary requests and responses arrive so, and are
+ * then read without making a reader at all.
+ */
+export function wholeFrame(chunk: Buffer, maxSize: number): Buffer | undefined {
+  if (chunk.length < FRAME_HEADER_SIZE || chunk[0] !== 0) return undefined;
+  const length = chunk.readUInt32BE(1);
+  return length === chunk.length - FRAME_HEADER_SIZE && length <= maxSize ? chunk.subarray(FRAME_HEADER_SIZE) : undefined;
 }
 
 /** FrameDecoder calls its onMessage as a method, so one shared function serves every reader. */
