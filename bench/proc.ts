@@ -32,7 +32,9 @@ export function spawnNodeScript(cpu: string, script: string, args: string[]): Ch
   const path = fileURLToPath(new URL(script, import.meta.url));
   const side = cpu === SERVER_CPU ? 'server' : 'client';
   const prof = process.env.BENCH_PROF === side ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? 'bench/.cache/prof'}`] : [];
-  return spawnPinned(cpu, process.execPath, ['--expose-gc', ...prof, path, ...args], true);
+  // BENCH_NODE_FLAGS: extra Node/V8 flags for every bench child, e.g. --trace-gc (their stdout is the parent's).
+  const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return spawnPinned(cpu, process.execPath, ['--expose-gc', ...extra, ...prof, path, ...args], true);
 }
 
 /** Resolves with the next IPC message of `type`; rejects on exit or timeout. */
