@@ -288,15 +288,17 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
           if (!this.write(serializeResponse(definition, result))) await this.drained();
         }
       } else {
-        // Sync iterables (arrays, function*) skip a promise per message: the fastest way to stream.
+        // Sync iterables (arrays, function*) skip a promise per message, and their runs of small messages go out
+        // batched, one write per 64 KiB: the fastest way to stream.
         for (const result of results) {
           if (this.isFinished) break;
-          if (!this.write(serializeResponse(definition, result))) await this.drained();
+          if (!this.write(serializeResponse(definition, result), true)) await this.drained();
         }
+        this.flushBatch();
       }
       this.complete();
     } catch (err) {
-      this.handlerFailed(err);
+      this.handlerFailed(err); // finish() flushes what the batch holds before the status
     }
   }
 

@@ -4,7 +4,8 @@ import { GrpcError } from '../wire/error.js';
 import { Metadata, encodeBinaryHeader } from '../wire/metadata.js';
 import { percentEncode } from '../wire/percent.js';
 import { Status } from '../wire/status.js';
-import { checkSendSize, drained, writeMessage } from '../transport/message-io.js';
+import { FrameBatch, checkSendSize, drained, writeMessage } from '../transport/message-io.js';
+import { SINGLE_BUFFER_LIMIT } from '../wire/frame.js';
 import { noteResponseSent } from '../transport/server-keepalive.js';
 import { peerAddress } from '../transport/peer-address.js';
 import { serverCallProbe, type CallProbe } from '../observability/events.js';
@@ -39,6 +40,8 @@ export class ServerResponse {
   private trailersToSend: Headers | undefined;
   /** Per-message switch: false sends the next messages uncompressed even with an encoding set. */
   compressMessages = true;
+  /** Messages of a synchronous run not written yet (see write's `batched`). */
+  private batch: FrameBatch | undefined;
   /**
    * Whether the response lists the request encodings this server accepts (grpc-accept-encoding): only when
    * it refuses the client's, as doc/compression.md asks. Other responses leave it out, as grpc-go does; it
@@ -114,15 +117,29 @@ export class ServerResponse {
     return headers;
   }
 
-  /** Writes one serialized message; false means wait for drained() before the next. */
-  write(bytes: Uint8Array): boolean {
+  /**
+   * Writes one serialized message; false means wait for drained() before the next. With `batched`, a small
+   * uncompressed message joins a batch that goes out in one write (see FrameBatch): whoever batches must
+   * flushBatch() before waiting for anything; other writes and finish() flush it first themselves.
+   */
+  write(bytes: Uint8Array, batched = false): boolean {
     if (this.isFinished) return true;
     // Before the headers: a first message over the limit then fails as a Trailers-Only response.
     checkSendSize(bytes, this.maxSendSize);
     this.sendHeaders();
     const compressor = this.compressMessages ? this.compressor : undefined;
     noteResponseSent(this.stream);
+    if (batched && compressor === undefined && bytes.length <= SINGLE_BUFFER_LIMIT) {
+      this.probe?.sent(bytes.length);
+      return (this.batch ??= new FrameBatch()).add(this.stream, bytes);
+    }
+    this.batch?.flush(this.stream);
     return writeMessage(this.stream, bytes, compressor, false, this.probe);
+  }
+
+  /** Writes the batched messages, if any; false means wait for drained() before the next. */
+  flushBatch(): boolean {
+    return this.batch === undefined || this.isFinished || this.batch.flush(this.stream);
   }
 
   /** Throws RESOURCE_EXHAUSTED, as write() would, for a message over the send limit. */
@@ -145,6 +162,7 @@ export class ServerResponse {
   /** Ends the call with a status. Before any headers, this is a Trailers-Only response. */
   finish(code: Status, message: string, statusDetails?: Buffer): void {
     if (this.isFinished) return;
+    this.batch?.flush(this.stream);
     this.finished = true;
     this.probe?.end(code, message);
     const stream = this.stream;
