@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, GrpcError, Status, encodeFrame, framePrefix } from '../src/index.js';
+import { wholeFrame } from '../src/wire/frame.js';
 
 function decodeAll(chunks: Buffer[], max = 1 << 24): { payload: Buffer; compressed: boolean }[] {
   const out: { payload: Buffer; compressed: boolean }[] = [];
@@ -130,5 +131,24 @@ describe('frame codec', () => {
     expect(large).toHaveLength(2);
     expect(large[1]).toBe(payload);
     expect([...large[0]]).toEqual([1, 0, 16, 0, 0]);
+  });
+});
+
+describe('wholeFrame: the reader-less path for a chunk that is one message', () => {
+  it('agrees with FrameDecoder: the payload exactly when the chunk is one whole uncompressed frame within the limit', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), fc.integer({ min: -6, max: 6 }), fc.integer({ min: 0, max: 400 }), (payload, compressed, trim, max) => {
+        const frame = Buffer.concat(encodeFrame(payload, compressed));
+        const chunk = trim >= 0 ? frame.subarray(0, Math.max(0, frame.length - trim)) : Buffer.concat([frame, Buffer.alloc(-trim)]);
+        const whole = wholeFrame(chunk, max);
+        if (!compressed && trim === 0 && payload.length <= max) expect(whole && Buffer.from(whole)).toEqual(Buffer.from(payload));
+        else expect(whole).toBeUndefined();
+      }),
+    );
+  });
+
+  it('leaves two frames in one chunk to the decoder', () => {
+    const two = Buffer.concat([...encodeFrame(Buffer.from('a')), ...encodeFrame(Buffer.from('b'))]);
+    expect(wholeFrame(two, 100)).toBeUndefined();
   });
 });

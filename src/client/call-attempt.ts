@@ -7,7 +7,7 @@ import { http2ErrorName } from '../wire/http2-errors.js';
 import { clientCallProbe, type CallProbe } from '../observability/events.js';
 import { isTracing, trace } from '../observability/trace.js';
 import type { ConnectionManager } from '../transport/connection-manager.js';
-import { MessageReader, drained, parseMessage, wholeFrame, writeMessage, type CompressedMessage, type MessageReceiver } from '../transport/message-io.js';
+import { MessageReader, drained, readChunk, writeMessage, type ChunkReader, type CompressedMessage } from '../transport/message-io.js';
 import { nonGrpcResponse, rstStatus, statusFromTrailers, wasNeverProcessed } from './call-status.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -86,7 +86,7 @@ export interface AttemptSetup<Res> {
  * One try of a call on one HTTP/2 stream: request messages out, responses in,
  * and exactly one outcome, from trailers, an HTTP error, a reset or a lost connection.
  */
-export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | CompressedMessage<Res>> {
+export class CallAttempt<Res> implements CallStream, ChunkReader<Res> {
   private session: http2.ClientHttp2Session | undefined;
   private stream: http2.ClientHttp2Stream | undefined;
   /** Set when the outcome was reported or the attempt was cancelled. */
@@ -99,7 +99,7 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
   /** Set while waiting for a connection: takes the attempt out of the queue. */
   private withdraw: (() => void) | undefined;
   /** Made for the first chunk that is not one whole uncompressed message, or when the response is compressed. */
-  private reader: MessageReader<Res> | undefined;
+  reader: MessageReader<Res> | undefined;
   private streamError: Error | undefined;
   /** Counts messages and reports the outcome, only while someone observes client calls. */
   private probe: CallProbe | undefined;
@@ -216,7 +216,7 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
     stream.on('close', onStreamClose);
   }
 
-  private makeReader(): MessageReader<Res> {
+  makeReader(): MessageReader<Res> {
     const { setup } = this;
     return (this.reader = new MessageReader(setup.maxReceiveMessageSize, setup.deserialize, this, setup.keepsCompressed));
   }
@@ -259,14 +259,7 @@ export class CallAttempt<Res> implements CallStream, MessageReceiver<Res | Compr
   onData(chunk: Buffer): void {
     if (this.done) return;
     try {
-      const reader = this.reader;
-      if (reader === undefined) {
-        const payload = wholeFrame(chunk, this.setup.maxReceiveMessageSize);
-        if (payload) return this.receivedMessage(parseMessage(this.setup.deserialize, payload), false, payload.length);
-        this.makeReader().push(chunk);
-      } else {
-        reader.push(chunk);
-      }
+      readChunk(this, chunk, this.setup.maxReceiveMessageSize, this.setup.deserialize);
     } catch (err) {
       this.fail(toGrpcError(err, Status.INTERNAL, 'invalid response message'));
     }

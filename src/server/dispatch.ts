@@ -6,7 +6,7 @@ import { Status } from '../wire/status.js';
 import { TimeoutFormatError, parseTimeout } from '../wire/timeout.js';
 import { http2ErrorName } from '../wire/http2-errors.js';
 import { isTracing, trace } from '../observability/trace.js';
-import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage, parseMessage, wholeFrame, type MessageReceiver } from '../transport/message-io.js';
+import { CompressedMessage, MessageReader, RECEIVE_QUEUE_BYTES, openMessage, readChunk, type ChunkReader } from '../transport/message-io.js';
 import { noteStreamClosed } from '../transport/server-keepalive.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { deadlines, type Expiring } from '../util/deadlines.js';
@@ -123,11 +123,11 @@ function refuse(
  * side and the handler's context are this same object (see ServerResponse), and it waits on the
  * shared deadline timer itself: a call allocates one state object of its own.
  */
-class ServerCall extends CallContext implements Expiring, MessageReceiver<unknown> {
+class ServerCall extends CallContext implements Expiring, ChunkReader<unknown> {
   expirySlot = -1;
   private requests: AsyncQueue<unknown> | undefined;
   /** Made for the first chunk that is not one whole uncompressed message (see wholeFrame), or at once for a compressed request stream. */
-  private reader: MessageReader<unknown> | undefined;
+  reader: MessageReader<unknown> | undefined;
   private hasRequest = false;
   private request: unknown;
   private readonly kind: CallKind;
@@ -159,7 +159,7 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
 
   start(requestEncoding: string | undefined, userAgent: string | undefined): void {
     const { stream } = this;
-    const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
+    const streaming = this.streamsRequests;
     if (requestEncoding !== undefined && requestEncoding !== 'identity') this.makeReader().setEncoding(requestEncoding);
     // Shared listeners (see kCall): closures would cost a few hundred bytes per call.
     stream.on('close', onStreamClose);
@@ -186,14 +186,7 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
   onData(chunk: Buffer): void {
     if (this.isFinished) return;
     try {
-      const reader = this.reader;
-      if (reader === undefined) {
-        const payload = wholeFrame(chunk, this.options.maxReceiveMessageSize);
-        if (payload) return this.receivedMessage(parseMessage(this.registered.definition.deserializeRequest, payload), false, payload.length);
-        this.makeReader().push(chunk);
-      } else {
-        reader.push(chunk);
-      }
+      readChunk(this, chunk, this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest);
     } catch (err) {
       this.fail(toGrpcError(err, Status.INTERNAL, 'invalid request message'));
     }
@@ -213,9 +206,13 @@ class ServerCall extends CallContext implements Expiring, MessageReceiver<unknow
   }
 
   /** Streaming handlers may read slowly: their queue keeps compressed requests compressed until read. */
-  private makeReader(): MessageReader<unknown> {
-    const streaming = this.kind === 'clientStream' || this.kind === 'bidi';
-    return (this.reader = new MessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, this, streaming));
+  makeReader(): MessageReader<unknown> {
+    return (this.reader = new MessageReader(this.options.maxReceiveMessageSize, this.registered.definition.deserializeRequest, this, this.streamsRequests));
+  }
+
+  /** Client-streaming and bidi calls: their requests go to the handler's queue. */
+  private get streamsRequests(): boolean {
+    return this.kind === 'clientStream' || this.kind === 'bidi';
   }
 
   onStreamClosed(): void {

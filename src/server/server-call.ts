@@ -137,9 +137,9 @@ export class ServerResponse {
     return writeMessage(this.stream, bytes, compressor, false, this.probe);
   }
 
-  /** Writes the batched messages, if any; false means wait for drained() before the next. */
-  flushBatch(): boolean {
-    return this.batch === undefined || this.isFinished || this.batch.flush(this.stream);
+  /** Writes the batched messages, if any. */
+  flushBatch(): void {
+    if (!this.isFinished) this.batch?.flush(this.stream);
   }
 
   /** Throws RESOURCE_EXHAUSTED, as write() would, for a message over the send limit. */

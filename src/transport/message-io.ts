@@ -1,7 +1,7 @@
 import type http2 from 'node:http2';
 import { compressorFor, type Compressor } from '../wire/compression.js';
 import { GrpcError } from '../wire/error.js';
-import { FRAME_HEADER_SIZE, FrameDecoder, SINGLE_BUFFER_LIMIT, asBuffer, encodeSmallFrame, framePrefix } from '../wire/frame.js';
+import { FRAME_HEADER_SIZE, FrameDecoder, SINGLE_BUFFER_LIMIT, asBuffer, encodeSmallFrame, framePrefix, wholeFrame, writeFrame } from '../wire/frame.js';
 import { Status } from '../wire/status.js';
 import type { CallProbe } from '../observability/events.js';
 
@@ -110,15 +110,23 @@ export function parseMessage<T>(deserialize: (bytes: Uint8Array) => T, bytes: Ui
   }
 }
 
+/** A receiver that makes its MessageReader only when a chunk needs one (see readChunk). */
+export interface ChunkReader<T> extends MessageReceiver<T> {
+  /** The reader, once made. */
+  readonly reader: MessageReader<T> | undefined;
+  makeReader(): MessageReader<T>;
+}
+
 /**
- * The payload of a chunk that is exactly one whole, uncompressed message frame within `maxSize`; otherwise
- * undefined, and the chunk goes to a MessageReader. Most unary requests and responses arrive so, and are
- * then read without making a reader at all.
+ * Feeds one DATA chunk to `owner`: a chunk that is one whole uncompressed message is parsed straight from the
+ * chunk, without making a reader (most unary calls); any other goes through the owner's reader. Throws GrpcError.
  */
-export function wholeFrame(chunk: Buffer, maxSize: number): Buffer | undefined {
-  if (chunk.length < FRAME_HEADER_SIZE || chunk[0] !== 0) return undefined;
-  const length = chunk.readUInt32BE(1);
-  return length === chunk.length - FRAME_HEADER_SIZE && length <= maxSize ? chunk.subarray(FRAME_HEADER_SIZE) : undefined;
+export function readChunk<T>(owner: ChunkReader<T>, chunk: Buffer, maxSize: number, deserialize: (bytes: Uint8Array) => T): void {
+  const reader = owner.reader;
+  if (reader !== undefined) return reader.push(chunk);
+  const payload = wholeFrame(chunk, maxSize);
+  if (payload) owner.receivedMessage(parseMessage(deserialize, payload), false, payload.length);
+  else owner.makeReader().push(chunk);
 }
 
 /** FrameDecoder calls its onMessage as a method, so one shared function serves every reader. */
@@ -188,11 +196,7 @@ export class FrameBatch {
     const size = FRAME_HEADER_SIZE + payload.length;
     let writable = true;
     if (this.buffer !== undefined && this.used + size > this.buffer.length) writable = this.flush(stream);
-    const buffer = (this.buffer ??= Buffer.allocUnsafe(BATCH_BYTES));
-    buffer[this.used] = 0;
-    buffer.writeUInt32BE(payload.length, this.used + 1);
-    buffer.set(payload, this.used + FRAME_HEADER_SIZE);
-    this.used += size;
+    this.used = writeFrame((this.buffer ??= Buffer.allocUnsafe(BATCH_BYTES)), this.used, payload, false);
     return writable;
   }
 

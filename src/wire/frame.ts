@@ -7,21 +7,41 @@ export const FRAME_HEADER_SIZE = 5;
 /** Payloads up to this size are copied behind their prefix so a message goes out as one write. */
 export const SINGLE_BUFFER_LIMIT = 16 * 1024;
 
+/** Writes a frame's 5-byte prefix (the compressed flag and the payload length) into `buffer` at `offset`. */
+export function writeFramePrefix(buffer: Buffer, offset: number, length: number, compressed: boolean): void {
+  buffer[offset] = compressed ? 1 : 0;
+  buffer.writeUInt32BE(length, offset + 1);
+}
+
 /** The 5-byte prefix of a message frame: the compressed flag and the payload length. */
 export function framePrefix(length: number, compressed = false): Buffer {
   const prefix = Buffer.allocUnsafe(FRAME_HEADER_SIZE);
-  prefix[0] = compressed ? 1 : 0;
-  prefix.writeUInt32BE(length, 1);
+  writeFramePrefix(prefix, 0, length, compressed);
   return prefix;
+}
+
+/** Writes one whole frame, prefix and a copy of the payload, into `buffer` at `offset`; returns the offset after it. */
+export function writeFrame(buffer: Buffer, offset: number, payload: Uint8Array, compressed: boolean): number {
+  writeFramePrefix(buffer, offset, payload.length, compressed);
+  buffer.set(payload, offset + FRAME_HEADER_SIZE);
+  return offset + FRAME_HEADER_SIZE + payload.length;
 }
 
 /** Frames one message into a single buffer, prefix and a copy of the payload: for payloads up to SINGLE_BUFFER_LIMIT. */
 export function encodeSmallFrame(payload: Uint8Array, compressed = false): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + payload.length);
-  frame[0] = compressed ? 1 : 0;
-  frame.writeUInt32BE(payload.length, 1);
-  frame.set(payload, FRAME_HEADER_SIZE);
+  writeFrame(frame, 0, payload, compressed);
   return frame;
+}
+
+/**
+ * The payload of a chunk that is exactly one whole, uncompressed message frame within `maxSize`; otherwise
+ * undefined, and the chunk needs a FrameDecoder. Most unary requests and responses arrive so.
+ */
+export function wholeFrame(chunk: Buffer, maxSize: number): Buffer | undefined {
+  if (chunk.length < FRAME_HEADER_SIZE || chunk[0] !== 0) return undefined;
+  const length = chunk.readUInt32BE(1);
+  return length === chunk.length - FRAME_HEADER_SIZE && length <= maxSize ? chunk.subarray(FRAME_HEADER_SIZE) : undefined;
 }
 
 /** A payload as a Buffer, without copying it. */
